@@ -1,0 +1,266 @@
+//! Short-lived shared state with time-to-live: captcha codes, send limits, the
+//! signing replay window, rate-limit buckets, room share caches.
+//!
+//! [`Cache`] is the seam between the embedded default ([`MemoryCache`], one
+//! process) and the scale-out implementation on Redis (several nodes). Every
+//! operation is atomic, so callers never read-modify-write.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::clock::SharedClock;
+
+/// The cache could not answer.
+#[derive(Debug, thiserror::Error)]
+#[error("cache unavailable: {0}")]
+pub struct CacheError(pub String);
+
+/// Key-value store with per-key expiry. Keys are namespaced by the caller
+/// (`captcha:code:86:138...`).
+#[async_trait]
+pub trait Cache: Send + Sync + 'static {
+    /// The value of a live key.
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
+    /// Stores `value` for `ttl`, replacing any previous value.
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
+    /// Stores `value` for `ttl` only when the key is absent; true when stored.
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError>;
+    /// Removes a key; true when it existed. Two concurrent deletes of one key:
+    /// exactly one answers true (used to consume single-use codes).
+    async fn delete(&self, key: &str) -> Result<bool, CacheError>;
+    /// Adds one to a counter and answers the new value; a new counter starts at
+    /// 1 and expires `ttl` after its creation.
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+}
+
+struct Entry {
+    value: String,
+    expires_at: i64,
+}
+
+/// The embedded default: a map behind a mutex, expiring by the injected clock.
+pub struct MemoryCache {
+    clock: SharedClock,
+    state: Mutex<MemoryState>,
+}
+
+struct MemoryState {
+    entries: HashMap<String, Entry>,
+    writes_since_sweep: usize,
+}
+
+/// Expired entries are swept after this many writes, bounding memory by the
+/// number of keys written within one TTL.
+const SWEEP_EVERY: usize = 1024;
+
+impl MemoryCache {
+    /// An empty cache on `clock`.
+    pub fn new(clock: SharedClock) -> Self {
+        Self {
+            clock,
+            state: Mutex::new(MemoryState {
+                entries: HashMap::new(),
+                writes_since_sweep: 0,
+            }),
+        }
+    }
+
+    /// Number of keys held (live or not yet swept).
+    pub fn len(&self) -> usize {
+        self.lock().map(|s| s.entries.len()).unwrap_or(0)
+    }
+
+    /// True when no key is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryState>, CacheError> {
+        self.state
+            .lock()
+            .map_err(|_| CacheError("memory cache lock poisoned".into()))
+    }
+
+    fn expiry(&self, ttl: Duration) -> i64 {
+        self.clock
+            .now_ms()
+            .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
+    }
+
+    fn write(&self, state: &mut MemoryState) {
+        state.writes_since_sweep += 1;
+        if state.writes_since_sweep >= SWEEP_EVERY {
+            state.writes_since_sweep = 0;
+            let now = self.clock.now_ms();
+            state.entries.retain(|_, e| e.expires_at > now);
+        }
+    }
+}
+
+impl MemoryState {
+    fn live(&self, key: &str, now: i64) -> Option<&Entry> {
+        self.entries.get(key).filter(|e| e.expires_at > now)
+    }
+}
+
+#[async_trait]
+impl Cache for MemoryCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        let now = self.clock.now_ms();
+        Ok(self.lock()?.live(key, now).map(|e| e.value.clone()))
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        let expires_at = self.expiry(ttl);
+        let mut state = self.lock()?;
+        state.entries.insert(
+            key.to_owned(),
+            Entry {
+                value: value.to_owned(),
+                expires_at,
+            },
+        );
+        self.write(&mut state);
+        Ok(())
+    }
+
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        let now = self.clock.now_ms();
+        let expires_at = self.expiry(ttl);
+        let mut state = self.lock()?;
+        if state.live(key, now).is_some() {
+            return Ok(false);
+        }
+        state.entries.insert(
+            key.to_owned(),
+            Entry {
+                value: value.to_owned(),
+                expires_at,
+            },
+        );
+        self.write(&mut state);
+        Ok(true)
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, CacheError> {
+        let now = self.clock.now_ms();
+        let mut state = self.lock()?;
+        Ok(state
+            .entries
+            .remove(key)
+            .is_some_and(|e| e.expires_at > now))
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        let now = self.clock.now_ms();
+        let expires_at = self.expiry(ttl);
+        let mut state = self.lock()?;
+        let current = state
+            .live(key, now)
+            .map(|e| (e.value.parse::<i64>().unwrap_or(0), e.expires_at));
+        let (value, expires_at) = match current {
+            Some((n, exp)) => (n.saturating_add(1), exp),
+            None => (1, expires_at),
+        };
+        state.entries.insert(
+            key.to_owned(),
+            Entry {
+                value: value.to_string(),
+                expires_at,
+            },
+        );
+        self.write(&mut state);
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::clock::ManualClock;
+
+    fn cache() -> (Arc<ManualClock>, MemoryCache) {
+        let clock = Arc::new(ManualClock::new(1_000_000));
+        (clock.clone(), MemoryCache::new(clock))
+    }
+
+    #[actix::test]
+    async fn values_expire_with_the_clock() {
+        let (clock, c) = cache();
+        c.set("k", "v", Duration::from_secs(5)).await.unwrap();
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some("v"));
+        clock.advance(4_999);
+        assert!(c.get("k").await.unwrap().is_some());
+        clock.advance(1);
+        assert!(c.get("k").await.unwrap().is_none());
+    }
+
+    #[actix::test]
+    async fn set_if_absent_only_once_per_ttl() {
+        let (clock, c) = cache();
+        assert!(c
+            .set_if_absent("k", "1", Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert!(!c
+            .set_if_absent("k", "2", Duration::from_secs(60))
+            .await
+            .unwrap());
+        clock.advance(60_000);
+        assert!(c
+            .set_if_absent("k", "3", Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert_eq!(c.get("k").await.unwrap().as_deref(), Some("3"));
+    }
+
+    #[actix::test]
+    async fn delete_consumes_once() {
+        let (_, c) = cache();
+        c.set("code", "123456", Duration::from_secs(60))
+            .await
+            .unwrap();
+        assert!(c.delete("code").await.unwrap());
+        assert!(!c.delete("code").await.unwrap());
+    }
+
+    #[actix::test]
+    async fn counters_keep_their_first_expiry() {
+        let (clock, c) = cache();
+        assert_eq!(c.incr("n", Duration::from_secs(10)).await.unwrap(), 1);
+        clock.advance(9_000);
+        assert_eq!(c.incr("n", Duration::from_secs(10)).await.unwrap(), 2);
+        clock.advance(1_000);
+        assert_eq!(c.incr("n", Duration::from_secs(10)).await.unwrap(), 1);
+    }
+
+    #[actix::test]
+    async fn expired_entries_are_swept() {
+        let (clock, c) = cache();
+        for i in 0..SWEEP_EVERY - 1 {
+            c.set(&format!("k{i}"), "v", Duration::from_secs(1))
+                .await
+                .unwrap();
+        }
+        assert_eq!(c.len(), SWEEP_EVERY - 1);
+        clock.advance(2_000);
+        // the SWEEP_EVERY-th write sweeps everything that expired
+        c.set("fresh", "v", Duration::from_secs(1)).await.unwrap();
+        assert_eq!(c.len(), 1);
+    }
+}

@@ -1,0 +1,22 @@
+//! # huddle-actors: the live model
+//!
+//! Everything here is independent of HTTP: the REST handlers and the WebSocket
+//! door in the `huddle` crate are thin adapters over these types.
+//!
+//! ## Layout
+//! - [`ids`]: typed, validated identifiers (`Uid`, `SessionId`, ...): 32 lowercase hex.
+//! - [`clock`]: the one source of "now" (a manual clock in tests, never sleeps).
+//! - [`db`]: the database handle (SQLite by default, PostgreSQL by URL) and migrations.
+//! - [`repo`]: the repository actor, the only code that touches sqlx; one typed
+//!   message per operation.
+//! - [`cache`]: short-lived shared state with TTLs (captcha codes, send limits, the
+//!   signing replay window): in-process by default.
+
+pub mod cache;
+pub mod clock;
+pub mod db;
+pub mod ids;
+pub mod repo;
+
+pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
+pub use ids::{IdError, SessionId, Uid};

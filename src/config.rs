@@ -1,0 +1,419 @@
+//! Configuration: one typed [`Config`], loaded from defaults < an optional TOML
+//! file (`--config`) < environment variables (`HUDDLE_*`).
+//!
+//! [`SETTINGS`] is the single list of settings: it drives parsing, the table in
+//! `huddle --help`, and a test that keeps the README's table complete. In the
+//! TOML file a setting's key is its environment name without `HUDDLE_`, in lower
+//! case (`http_addr = "0.0.0.0:8080"`).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::Path;
+
+/// One configurable value.
+#[derive(Debug)]
+pub struct Setting {
+    /// Key in the TOML file; the environment name is `HUDDLE_` + upper case.
+    pub key: &'static str,
+    /// Default value ("" = unset).
+    pub default: &'static str,
+    /// What it does.
+    pub help: &'static str,
+}
+
+impl Setting {
+    /// `HUDDLE_<KEY>`.
+    pub fn env_name(&self) -> String {
+        format!("HUDDLE_{}", self.key.to_ascii_uppercase())
+    }
+}
+
+/// Every setting huddle reads.
+pub const SETTINGS: &[Setting] = &[
+    Setting { key: "http_addr", default: "127.0.0.1:8080", help: "Address to listen on; port 0 picks a free port (the bound address is logged)." },
+    Setting { key: "database_url", default: "sqlite://huddle.db", help: "sqlite://FILE (created if missing; WAL, foreign keys on) or postgres://USER@HOST:PORT/DB." },
+    Setting { key: "database_max_connections", default: "16", help: "Connection pool size." },
+    Setting { key: "redis_url", default: "", help: "Unset: in-process cache and bus (one node). redis://HOST:PORT: shared state for several nodes." },
+    Setting { key: "workers", default: "0", help: "HTTP worker threads; 0 = one per CPU core." },
+    Setting { key: "shutdown_timeout_secs", default: "30", help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish." },
+    Setting { key: "max_body_bytes", default: "102400", help: "Largest accepted request body (bytes); larger → 413." },
+    Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
+    Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
+    Setting { key: "sms_provider", default: "log", help: "log: captcha codes are written to the log (development). http: sent through the generic HTTP SMS gateway below." },
+    Setting { key: "sms_http_url", default: "", help: "http provider: gateway URL." },
+    Setting { key: "sms_http_method", default: "POST", help: "http provider: HTTP method." },
+    Setting { key: "sms_http_auth", default: "", help: "http provider: value of the Authorization header (secret; never logged)." },
+    Setting { key: "sms_http_content_type", default: "application/json", help: "http provider: Content-Type of the request body." },
+    Setting { key: "sms_http_body", default: r#"{"countryCode":"{countryCode}","mobile":"{mobile}","code":"{code}"}"#, help: "http provider: body template; {countryCode}, {mobile} and {code} are replaced." },
+    Setting { key: "sms_http_timeout_ms", default: "5000", help: "http provider: request timeout." },
+    Setting { key: "sms_test_numbers", default: "", help: "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile). No SMS is sent to them and their code always works." },
+    Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
+    Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
+];
+
+/// A configuration problem, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself; call only where it is used.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Where captcha SMS go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SmsProviderConfig {
+    /// Written to the log (development default).
+    Log,
+    /// A generic HTTP SMS gateway.
+    Http(HttpSmsConfig),
+}
+
+/// The generic HTTP SMS gateway.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSmsConfig {
+    /// Gateway URL.
+    pub url: String,
+    /// HTTP method (POST, PUT, GET).
+    pub method: String,
+    /// Authorization header value.
+    pub auth: Option<Secret>,
+    /// Content-Type of the body.
+    pub content_type: String,
+    /// Body template with `{countryCode}`, `{mobile}`, `{code}`.
+    pub body_template: String,
+    /// Request timeout (ms).
+    pub timeout_ms: u64,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Everything huddle can be told.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub http_addr: SocketAddr,
+    /// Database URL (may hold a password: log it through `db::redact_url`).
+    pub database_url: String,
+    /// Pool size.
+    pub database_max_connections: u32,
+    /// Redis URL for scale-out; `None` = in-process.
+    pub redis_url: Option<Secret>,
+    /// HTTP workers (0 = per core).
+    pub workers: usize,
+    /// Graceful shutdown timeout (s).
+    pub shutdown_timeout_secs: u64,
+    /// Request body cap (bytes).
+    pub max_body_bytes: usize,
+    /// Session lifetime (days).
+    pub session_ttl_days: u32,
+    /// JWT secret; `None` = generated and stored in the database.
+    pub jwt_secret: Option<Secret>,
+    /// Captcha SMS delivery.
+    pub sms: SmsProviderConfig,
+    /// Test numbers: `countryCode+mobile` → fixed code.
+    pub sms_test_numbers: HashMap<String, String>,
+    /// Log filter.
+    pub log: String,
+    /// Log format.
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// The defaults alone (what `cargo run` uses with no file and no env).
+    pub fn defaults() -> Self {
+        Self::from_raw(&raw_defaults()).unwrap_or_else(|e| unreachable!("defaults must parse: {e}"))
+    }
+
+    /// Loads defaults < `file` < environment (read through `env`).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw = raw_defaults();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            merge_toml(&mut raw, &text)
+                .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))?;
+        }
+        for s in SETTINGS {
+            if let Some(v) = env(&s.env_name()) {
+                raw.insert(s.key, v);
+            }
+        }
+        Self::from_raw(&raw)
+    }
+
+    fn from_raw(raw: &BTreeMap<&'static str, String>) -> Result<Self, ConfigError> {
+        let get = |key: &str| {
+            raw.get(key)
+                .map(String::as_str)
+                .unwrap_or("")
+                .trim()
+                .to_owned()
+        };
+        let opt = |key: &str| Some(get(key)).filter(|v| !v.is_empty());
+        let sms = match get("sms_provider").as_str() {
+            "log" => SmsProviderConfig::Log,
+            "http" => SmsProviderConfig::Http(HttpSmsConfig {
+                url: opt("sms_http_url").ok_or_else(|| {
+                    ConfigError(
+                        "HUDDLE_SMS_HTTP_URL is required when HUDDLE_SMS_PROVIDER=http".into(),
+                    )
+                })?,
+                method: get("sms_http_method").to_ascii_uppercase(),
+                auth: opt("sms_http_auth").map(Secret::new),
+                content_type: get("sms_http_content_type"),
+                body_template: raw.get("sms_http_body").cloned().unwrap_or_default(),
+                timeout_ms: parse("sms_http_timeout_ms", &get("sms_http_timeout_ms"))?,
+            }),
+            other => {
+                return Err(ConfigError(format!(
+                    "HUDDLE_SMS_PROVIDER must be log or http, not {other:?}"
+                )))
+            }
+        };
+        let log_format = match get("log_format").as_str() {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!(
+                    "HUDDLE_LOG_FORMAT must be pretty or json, not {other:?}"
+                )))
+            }
+        };
+        Ok(Self {
+            http_addr: parse("http_addr", &get("http_addr"))?,
+            database_url: get("database_url"),
+            database_max_connections: parse(
+                "database_max_connections",
+                &get("database_max_connections"),
+            )?,
+            redis_url: opt("redis_url").map(Secret::new),
+            workers: parse("workers", &get("workers"))?,
+            shutdown_timeout_secs: parse("shutdown_timeout_secs", &get("shutdown_timeout_secs"))?,
+            max_body_bytes: parse("max_body_bytes", &get("max_body_bytes"))?,
+            session_ttl_days: parse("session_ttl_days", &get("session_ttl_days"))?,
+            jwt_secret: opt("jwt_secret").map(Secret::new),
+            sms,
+            sms_test_numbers: parse_test_numbers(&get("sms_test_numbers"))?,
+            log: get("log"),
+            log_format,
+        })
+    }
+}
+
+fn raw_defaults() -> BTreeMap<&'static str, String> {
+    SETTINGS
+        .iter()
+        .map(|s| (s.key, s.default.to_owned()))
+        .collect()
+}
+
+fn merge_toml(raw: &mut BTreeMap<&'static str, String>, text: &str) -> Result<(), ConfigError> {
+    let table: toml::Table = text
+        .parse()
+        .map_err(|e| ConfigError(format!("not valid TOML: {e}")))?;
+    for (key, value) in table {
+        let setting = SETTINGS
+            .iter()
+            .find(|s| s.key == key)
+            .ok_or_else(|| ConfigError(format!("unknown setting {key:?}")))?;
+        let text = match value {
+            toml::Value::String(s) => s,
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            other => {
+                return Err(ConfigError(format!(
+                    "{key} must be a string or a number, not {}",
+                    other.type_str()
+                )))
+            }
+        };
+        raw.insert(setting.key, text);
+    }
+    Ok(())
+}
+
+fn parse<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: fmt::Display,
+{
+    value.parse().map_err(|e| {
+        ConfigError(format!(
+            "HUDDLE_{} = {value:?} is not valid: {e}",
+            key.to_ascii_uppercase()
+        ))
+    })
+}
+
+/// `8613800000000:123456,8613800000001:654321` → map.
+fn parse_test_numbers(text: &str) -> Result<HashMap<String, String>, ConfigError> {
+    let mut out = HashMap::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let (number, code) = entry.split_once(':').ok_or_else(|| {
+            ConfigError(format!(
+                "HUDDLE_SMS_TEST_NUMBERS entry {entry:?} is not NUMBER:CODE"
+            ))
+        })?;
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(number) || !digits(code) || !(4..=6).contains(&code.len()) {
+            return Err(ConfigError(format!(
+                "HUDDLE_SMS_TEST_NUMBERS entry {entry:?}: number must be digits and the code 4-6 digits"
+            )));
+        }
+        out.insert(number.to_owned(), code.to_owned());
+    }
+    Ok(out)
+}
+
+/// The settings table shown by `huddle --help`.
+pub fn settings_help() -> String {
+    let mut out = String::from("Configuration (environment variable, default; also settable in --config FILE as lower-case key without HUDDLE_):\n");
+    for s in SETTINGS {
+        let default = if s.default.is_empty() {
+            "unset"
+        } else {
+            s.default
+        };
+        out.push_str(&format!(
+            "  {}  [default: {}]\n      {}\n",
+            s.env_name(),
+            default,
+            s.help
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {
+        move |k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_ones() {
+        let c = Config::defaults();
+        assert_eq!(c.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://huddle.db");
+        assert!(c.redis_url.is_none());
+        assert_eq!(c.sms, SmsProviderConfig::Log);
+        assert!(c.sms_test_numbers.is_empty());
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn env_beats_file_beats_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("huddle.toml");
+        std::fs::write(
+            &file,
+            "http_addr = \"0.0.0.0:9000\"\nworkers = 3\nlog = \"debug\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&file), env(&[("HUDDLE_WORKERS", "5")])).unwrap();
+        assert_eq!(c.http_addr.to_string(), "0.0.0.0:9000");
+        assert_eq!(c.workers, 5);
+        assert_eq!(c.log, "debug");
+        assert_eq!(c.session_ttl_days, 30);
+    }
+
+    #[test]
+    fn unknown_file_keys_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("huddle.toml");
+        std::fs::write(&file, "htp_addr = \"x\"\n").unwrap();
+        let e = Config::load(Some(&file), env(&[])).unwrap_err();
+        assert!(
+            e.to_string().contains("unknown setting \"htp_addr\""),
+            "{e}"
+        );
+        let e = Config::load(None, env(&[("HUDDLE_HTTP_ADDR", "nope")])).unwrap_err();
+        assert!(e.to_string().contains("HUDDLE_HTTP_ADDR"), "{e}");
+        let e = Config::load(None, env(&[("HUDDLE_SMS_PROVIDER", "http")])).unwrap_err();
+        assert!(e.to_string().contains("HUDDLE_SMS_HTTP_URL"), "{e}");
+    }
+
+    #[test]
+    fn test_numbers_parse() {
+        let c = Config::load(
+            None,
+            env(&[(
+                "HUDDLE_SMS_TEST_NUMBERS",
+                "8613800000000:123456, 8613800000001:6543",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(c.sms_test_numbers["8613800000000"], "123456");
+        assert_eq!(c.sms_test_numbers["8613800000001"], "6543");
+        assert!(Config::load(None, env(&[("HUDDLE_SMS_TEST_NUMBERS", "86138:12")])).is_err());
+        assert!(Config::load(None, env(&[("HUDDLE_SMS_TEST_NUMBERS", "86138")])).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("HUDDLE_JWT_SECRET", "topsecret"),
+                ("HUDDLE_SMS_PROVIDER", "http"),
+                ("HUDDLE_SMS_HTTP_URL", "http://127.0.0.1:1/sms"),
+                ("HUDDLE_SMS_HTTP_AUTH", "Bearer hunter2"),
+                ("HUDDLE_REDIS_URL", "redis://:pw@127.0.0.1:6379"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("topsecret"));
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains(":pw@"));
+    }
+
+    #[test]
+    fn readme_lists_every_setting() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        for s in SETTINGS {
+            assert!(
+                readme.contains(&s.env_name()),
+                "README.md does not document {}",
+                s.env_name()
+            );
+        }
+    }
+}

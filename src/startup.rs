@@ -1,0 +1,157 @@
+//! Building the application: database, repository actors, services, HTTP server.
+//! `main` and the tests use the same [`Application::build`]; tests bind port 0
+//! and inject a manual clock.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use huddle_actors::cache::{Cache, MemoryCache};
+use huddle_actors::db::{redact_url, Db, DbOptions};
+use huddle_actors::repo::settings::GetOrInitSetting;
+use huddle_actors::repo::Repo;
+use huddle_actors::{SharedClock, SystemClock};
+
+use crate::auth::sessions::Sessions;
+use crate::captcha::Captcha;
+use crate::config::Config;
+use crate::http;
+use crate::state::AppState;
+
+/// What tests (or embedders) may replace.
+pub struct Overrides {
+    /// The clock (default: the wall clock).
+    pub clock: Option<SharedClock>,
+    /// Whether SIGINT/SIGTERM stop the server (off in tests: many servers share a process).
+    pub handle_signals: bool,
+}
+
+impl Default for Overrides {
+    fn default() -> Self {
+        Self {
+            clock: None,
+            handle_signals: true,
+        }
+    }
+}
+
+/// A built, not yet running, huddle server.
+pub struct Application {
+    server: Server,
+    addr: SocketAddr,
+    repo: Repo,
+}
+
+/// Opens the database and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    let options = DbOptions {
+        max_connections: config.database_max_connections,
+        ..DbOptions::default()
+    };
+    let db = Db::connect(&config.database_url, &options)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(&config.database_url)))?;
+    db.migrate().await.context("cannot apply migrations")?;
+    Ok(db)
+}
+
+fn worker_count(config: &Config) -> usize {
+    if config.workers > 0 {
+        config.workers
+    } else {
+        std::thread::available_parallelism()
+            .map(usize::from)
+            .unwrap_or(2)
+    }
+}
+
+impl Application {
+    /// Connects, migrates, starts the actors and binds the listener.
+    /// Must run inside an actix `System`.
+    pub async fn build(config: Config, overrides: Overrides) -> anyhow::Result<Self> {
+        let clock = overrides.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let db = open_database(&config).await?;
+        tracing::info!(database = %redact_url(&config.database_url), backend = ?db.backend(), "database ready");
+        let workers = worker_count(&config);
+        let repo = Repo::start(db, workers);
+
+        let jwt_secret = match &config.jwt_secret {
+            Some(secret) => secret.expose().to_owned(),
+            None => repo
+                .run(GetOrInitSetting {
+                    key: "jwt_secret".into(),
+                    value_if_absent: format!(
+                        "{}{}",
+                        huddle_actors::ids::random_hex32(),
+                        huddle_actors::ids::random_hex32()
+                    ),
+                    now: clock.now_ms(),
+                })
+                .await
+                .context("cannot load the JWT secret")?,
+        };
+
+        if config.redis_url.is_some() {
+            tracing::warn!("HUDDLE_REDIS_URL is set but this build keeps cache and bus in-process (scale-out comes with Redis support)");
+        }
+        let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(clock.clone()));
+        let sms = crate::sms::from_config(&config.sms).context("SMS provider")?;
+        let state = web::Data::new(AppState {
+            sessions: Sessions::new(
+                jwt_secret.as_bytes(),
+                repo.clone(),
+                clock.clone(),
+                config.session_ttl_days,
+            ),
+            captcha: Captcha::new(cache.clone(), sms, config.sms_test_numbers.clone()),
+            config: Arc::new(config.clone()),
+            repo: repo.clone(),
+            cache,
+            clock,
+        });
+
+        let listener = TcpListener::bind(config.http_addr)
+            .with_context(|| format!("cannot listen on {}", config.http_addr))?;
+        let addr = listener.local_addr()?;
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(state.clone())
+                .configure(http::routes)
+                .default_service(web::to(http::not_found))
+                .wrap(from_fn(http::json_errors))
+                .wrap(from_fn(http::request_log))
+        })
+        .workers(workers)
+        .shutdown_timeout(config.shutdown_timeout_secs)
+        .client_request_timeout(Duration::from_secs(10))
+        .listen(listener)?;
+        if !overrides.handle_signals {
+            server = server.disable_signals();
+        }
+        let server = server.run();
+        tracing::info!(addr = %addr, "listening");
+        Ok(Self { server, addr, repo })
+    }
+
+    /// The bound address (port 0 resolved).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// A handle to stop the server.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped (signal or handle), then drains and closes the database.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.server.await?;
+        self.repo.db().close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

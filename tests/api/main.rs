@@ -1,0 +1,11 @@
+//! Black-box tests: a real server on 127.0.0.1:0, real HTTP clients. Runs on
+//! SQLite by default and on PostgreSQL when `HUDDLE_TEST_DATABASE_URL` is set.
+#![allow(clippy::unwrap_used)]
+
+mod account;
+mod envelope;
+#[allow(dead_code)] // shared harness: not every helper is used by every suite yet
+mod helpers;
+mod process;
+mod sessions;
+mod signing;

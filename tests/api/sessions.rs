@@ -1,0 +1,122 @@
+//! `Authorization: Basic base64(uid:accessToken)` on logged-in routes.
+
+use base64::Engine;
+
+use crate::helpers::*;
+
+fn basic(raw: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(raw)
+    )
+}
+
+#[actix_web::test]
+async fn logged_in_routes_need_a_session() {
+    let app = spawn_app().await;
+    app.post("/account/logout")
+        .send()
+        .await
+        .protocol(401, "Authorized Failed: Authorization header is required");
+}
+
+#[actix_web::test]
+async fn malformed_authorization_is_401() {
+    let app = spawn_app().await;
+    let s = app.login(TEST_NUMBER).await;
+    let cases = [
+        format!("Bearer {}", s.token),
+        "Basic !!!not-base64".to_owned(),
+        basic("no-colon-here"),
+        basic(&format!("NOT-A-UID:{}", s.token)),
+        basic(&format!("{}:garbage.token.here", s.uid)),
+    ];
+    for header in cases {
+        app.post("/account/logout")
+            .user(&s)
+            .header("Authorization", &header)
+            .send()
+            .await
+            .protocol(401, "Authorized Failed");
+    }
+    // the real session still works
+    app.post("/account/logout").user(&s).send().await.ok();
+}
+
+#[actix_web::test]
+async fn a_token_used_with_another_uid_is_401() {
+    let app = spawn_app().await;
+    let a = app.login(TEST_NUMBER).await;
+    let b = app.login("13800000020").await;
+    let mut forged = b.clone();
+    forged.token = a.token.clone();
+    app.post("/account/logout")
+        .user(&forged)
+        .send()
+        .await
+        .protocol(
+            401,
+            "Authorized Failed: access token belongs to another uid",
+        );
+}
+
+#[actix_web::test]
+async fn a_token_signed_by_another_server_is_401() {
+    let app =
+        spawn_app_with(|c| c.jwt_secret = Some(huddle::config::Secret::new("first-secret"))).await;
+    let other =
+        spawn_app_with(|c| c.jwt_secret = Some(huddle::config::Secret::new("other-secret"))).await;
+    let foreign = other.login(TEST_NUMBER).await;
+    app.login(TEST_NUMBER).await;
+    app.post("/account/logout")
+        .user(&foreign)
+        .send()
+        .await
+        .protocol(401, "Authorized Failed: access token is not valid");
+}
+
+#[actix_web::test]
+async fn sessions_expire_after_30_days() {
+    let app = spawn_app().await;
+    let s = app.login(TEST_NUMBER).await;
+    app.clock.advance(30 * 24 * 3600 * 1000 - 1);
+    // still valid one ms before expiry (request signed at the server's time)
+    let keep = app.login(TEST_NUMBER).await;
+    app.clock.advance(1);
+    app.post("/account/logout")
+        .user(&s)
+        .send()
+        .await
+        .protocol(401, "Authorized Failed: session expired");
+    app.post("/account/logout").user(&keep).send().await.ok();
+}
+
+#[actix_web::test]
+async fn sessions_survive_a_restart() {
+    let app = spawn_app().await;
+    let s = app.login(TEST_NUMBER).await;
+    let _ = app.handle.stop(true).await;
+    let config = app.config.clone();
+    let restarted = huddle::startup::Application::build(
+        config,
+        huddle::startup::Overrides {
+            clock: Some(app.clock.clone()),
+            handle_signals: false,
+        },
+    )
+    .await
+    .unwrap();
+    let url = format!("http://{}/account/logout", restarted.addr());
+    actix_web::rt::spawn(restarted.run_until_stopped());
+    // sign exactly like the app, against the restarted server
+    let ts = app.clock_now().to_string();
+    let sign = huddle::auth::signature::sign([("ts", ts.as_str())], &s.secret);
+    let res = send(
+        app.client
+            .post(url)
+            .header("Authorization", s.authorization())
+            .form(&[("ts", ts.as_str()), ("sign", sign.as_str())]),
+    )
+    .await;
+    res.ok();
+}
