@@ -48,6 +48,11 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "sms_http_body", default: r#"{"countryCode":"{countryCode}","mobile":"{mobile}","code":"{code}"}"#, help: "http provider: body template; {countryCode}, {mobile} and {code} are replaced." },
     Setting { key: "sms_http_timeout_ms", default: "5000", help: "http provider: request timeout." },
     Setting { key: "sms_test_numbers", default: "", help: "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile). No SMS is sent to them and their code always works." },
+    Setting { key: "agora_app_id", default: "", help: "Agora app id for voice tokens (32 hex). Unset: a development pair is generated once, stored in the database and logged as such; its tokens are not accepted by Agora." },
+    Setting { key: "agora_app_certificate", default: "", help: "Agora app certificate (secret; 32 hex). Set together with HUDDLE_AGORA_APP_ID." },
+    Setting { key: "agora_token_version", default: "006", help: "Voice token format: 006 (AccessToken) or 007 (AccessToken2)." },
+    Setting { key: "rtc_token_ttl_secs", default: "3600", help: "Lifetime of a voice token; a member who took a token stays a live member of the room that long." },
+    Setting { key: "scheduler_tick_ms", default: "1000", help: "How often the event scheduler looks for due reminders." },
     Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
     Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
 ];
@@ -104,6 +109,15 @@ pub struct HttpSmsConfig {
     pub timeout_ms: u64,
 }
 
+/// Which Agora token format rooms hand out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgoraTokenVersion {
+    /// AccessToken "006".
+    V006,
+    /// AccessToken2 "007".
+    V007,
+}
+
 /// Log output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -138,6 +152,16 @@ pub struct Config {
     pub sms: SmsProviderConfig,
     /// Test numbers: `countryCode+mobile` → fixed code.
     pub sms_test_numbers: HashMap<String, String>,
+    /// Agora app id (`None` = generated development pair).
+    pub agora_app_id: Option<String>,
+    /// Agora app certificate.
+    pub agora_app_certificate: Option<Secret>,
+    /// Token format.
+    pub agora_token_version: AgoraTokenVersion,
+    /// Voice token lifetime (s).
+    pub rtc_token_ttl_secs: u32,
+    /// Scheduler tick (ms).
+    pub scheduler_tick_ms: u64,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -208,7 +232,38 @@ impl Config {
                 )))
             }
         };
+        let agora_app_id = opt("agora_app_id");
+        let agora_app_certificate = opt("agora_app_certificate").map(Secret::new);
+        let hex32 = |v: &str| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit());
+        match (&agora_app_id, &agora_app_certificate) {
+            (None, None) => {}
+            (Some(id), Some(cert)) if hex32(id) && hex32(cert.expose()) => {}
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "HUDDLE_AGORA_APP_ID and HUDDLE_AGORA_APP_CERTIFICATE must be 32 hex characters each".into(),
+                ))
+            }
+            _ => {
+                return Err(ConfigError(
+                    "set both HUDDLE_AGORA_APP_ID and HUDDLE_AGORA_APP_CERTIFICATE, or neither".into(),
+                ))
+            }
+        }
+        let agora_token_version = match get("agora_token_version").as_str() {
+            "006" => AgoraTokenVersion::V006,
+            "007" => AgoraTokenVersion::V007,
+            other => {
+                return Err(ConfigError(format!(
+                    "HUDDLE_AGORA_TOKEN_VERSION must be 006 or 007, not {other:?}"
+                )))
+            }
+        };
         Ok(Self {
+            agora_app_id,
+            agora_app_certificate,
+            agora_token_version,
+            rtc_token_ttl_secs: parse("rtc_token_ttl_secs", &get("rtc_token_ttl_secs"))?,
+            scheduler_tick_ms: parse("scheduler_tick_ms", &get("scheduler_tick_ms"))?,
             http_addr: parse("http_addr", &get("http_addr"))?,
             database_url: get("database_url"),
             database_max_connections: parse(

@@ -216,6 +216,18 @@ impl From<RepoError> for ApiError {
     }
 }
 
+impl From<huddle_actors::room::RoomError> for ApiError {
+    fn from(e: huddle_actors::room::RoomError) -> Self {
+        use huddle_actors::room::RoomError;
+        match e {
+            RoomError::NotFound => Self::business(BusinessCode::RoomNotFound),
+            RoomError::Forbidden(why) => Self::Forbidden(why.into()),
+            RoomError::Repo(e) => e.into(),
+            RoomError::Mailbox(e) => Self::from(RepoError::Mailbox(e)),
+        }
+    }
+}
+
 impl From<CacheError> for ApiError {
     fn from(e: CacheError) -> Self {
         tracing::warn!(error = %e, "cache unavailable");

@@ -6,20 +6,26 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
+use actix::Actor;
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use anyhow::Context;
+use huddle_actors::bus::Bus;
 use huddle_actors::cache::{Cache, MemoryCache};
+use huddle_actors::club::Clubs;
 use huddle_actors::db::{redact_url, Db, DbOptions};
 use huddle_actors::repo::settings::GetOrInitSetting;
 use huddle_actors::repo::Repo;
+use huddle_actors::room::Rooms;
+use huddle_actors::scheduler::EventScheduler;
 use huddle_actors::{SharedClock, SystemClock};
 
 use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
-use crate::config::Config;
+use crate::config::{Config, Secret};
 use crate::http;
+use crate::rtc::RtcTokens;
 use crate::state::AppState;
 
 /// What tests (or embedders) may replace.
@@ -69,6 +75,36 @@ fn worker_count(config: &Config) -> usize {
     }
 }
 
+/// The configured Agora app, or a development pair generated once and kept in
+/// the database (tokens from it are well-formed but not accepted by Agora).
+async fn rtc_tokens(config: &Config, repo: &Repo, now: i64) -> anyhow::Result<RtcTokens> {
+    let (app_id, certificate) = match (&config.agora_app_id, &config.agora_app_certificate) {
+        (Some(id), Some(cert)) => (id.clone(), cert.clone()),
+        _ => {
+            let mut pair = Vec::new();
+            for key in ["dev_agora_app_id", "dev_agora_app_certificate"] {
+                pair.push(
+                    repo.run(GetOrInitSetting {
+                        key: key.into(),
+                        value_if_absent: huddle_actors::ids::random_hex32(),
+                        now,
+                    })
+                    .await
+                    .context("cannot load the development Agora app")?,
+                );
+            }
+            tracing::warn!(app_id = %pair[0], "HUDDLE_AGORA_APP_ID unset: using a generated development Agora app; its voice tokens are not accepted by Agora");
+            (pair[0].clone(), Secret::new(pair[1].clone()))
+        }
+    };
+    Ok(RtcTokens::new(
+        app_id,
+        certificate,
+        config.agora_token_version,
+        config.rtc_token_ttl_secs,
+    ))
+}
+
 impl Application {
     /// Connects, migrates, starts the actors and binds the listener.
     /// Must run inside an actix `System`.
@@ -95,6 +131,19 @@ impl Application {
                 .context("cannot load the JWT secret")?,
         };
 
+        let rtc = rtc_tokens(&config, &repo, clock.now_ms()).await?;
+        let bus = Bus::default();
+        let actor_threads = workers.clamp(1, 4);
+        let rooms = Rooms::new(repo.clone(), clock.clone(), bus.clone(), actor_threads);
+        let clubs = Clubs::new(repo.clone(), clock.clone(), bus.clone(), actor_threads);
+        let scheduler = EventScheduler::new(
+            repo.clone(),
+            clock.clone(),
+            bus.clone(),
+            Duration::from_millis(config.scheduler_tick_ms.max(1)),
+        )
+        .start();
+
         if config.redis_url.is_some() {
             tracing::warn!("HUDDLE_REDIS_URL is set but this build keeps cache and bus in-process (scale-out comes with Redis support)");
         }
@@ -112,6 +161,11 @@ impl Application {
             repo: repo.clone(),
             cache,
             clock,
+            rooms,
+            clubs,
+            scheduler,
+            bus,
+            rtc,
         });
 
         let listener = TcpListener::bind(config.http_addr)

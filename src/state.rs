@@ -4,13 +4,21 @@
 
 use std::sync::Arc;
 
+use actix::Addr;
+use huddle_actors::bus::{Bus, Notification};
 use huddle_actors::cache::Cache;
+use huddle_actors::club::Clubs;
+use huddle_actors::repo::message::{CreateMessages, NewMessage, StoredMessage};
 use huddle_actors::repo::Repo;
+use huddle_actors::room::Rooms;
+use huddle_actors::scheduler::EventScheduler;
 use huddle_actors::SharedClock;
 
 use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
 use crate::config::Config;
+use crate::envelope::ApiError;
+use crate::rtc::RtcTokens;
 
 /// Shared application state.
 pub struct AppState {
@@ -26,4 +34,36 @@ pub struct AppState {
     pub sessions: Sessions,
     /// SMS captcha codes.
     pub captcha: Captcha,
+    /// Room actors.
+    pub rooms: Rooms,
+    /// Club actors.
+    pub clubs: Clubs,
+    /// The event reminder scheduler.
+    pub scheduler: Addr<EventScheduler>,
+    /// Observable changes, for the realtime layer.
+    pub bus: Bus,
+    /// Voice tokens.
+    pub rtc: RtcTokens,
+}
+
+impl AppState {
+    /// Writes inbox messages, then publishes them.
+    pub async fn deliver(&self, messages: Vec<NewMessage>) -> Result<(), ApiError> {
+        let stored = self
+            .repo
+            .run(CreateMessages {
+                messages,
+                now: self.clock.now_ms(),
+            })
+            .await?;
+        self.publish_messages(stored);
+        Ok(())
+    }
+
+    /// Publishes messages already written.
+    pub fn publish_messages(&self, messages: Vec<StoredMessage>) {
+        for m in messages {
+            self.bus.publish(Notification::Message(m));
+        }
+    }
 }

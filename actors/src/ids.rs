@@ -87,6 +87,26 @@ hex_id!(
     SessionId,
     "session id"
 );
+hex_id!(
+    /// A club (圈子).
+    ClubId,
+    "clubId"
+);
+hex_id!(
+    /// A live room (活动).
+    RoomId,
+    "roomId"
+);
+hex_id!(
+    /// A scheduled event (日程).
+    EventId,
+    "eventId"
+);
+hex_id!(
+    /// A room share token for the H5 page.
+    RoomCacheId,
+    "roomCacheId"
+);
 
 /// 32 random lowercase hex characters, for secrets that are not ids (access secrets).
 pub fn random_hex32() -> String {

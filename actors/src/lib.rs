@@ -9,14 +9,24 @@
 //! - [`db`]: the database handle (SQLite by default, PostgreSQL by URL) and migrations.
 //! - [`repo`]: the repository actor, the only code that touches sqlx; one typed
 //!   message per operation.
+//! - [`room`], [`club`], [`scheduler`]: the live actors (one per open room, one per
+//!   active club, one event scheduler per node), found through [`registry`].
+//! - [`bus`]: every observable change, published after it is persisted.
+//! - [`notices`]: the texts of inbox messages.
 //! - [`cache`]: short-lived shared state with TTLs (captcha codes, send limits, the
 //!   signing replay window): in-process by default.
 
+pub mod bus;
 pub mod cache;
 pub mod clock;
+pub mod club;
 pub mod db;
 pub mod ids;
+pub mod notices;
+pub mod registry;
 pub mod repo;
+pub mod room;
+pub mod scheduler;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use ids::{IdError, SessionId, Uid};
+pub use ids::{ClubId, EventId, IdError, RoomCacheId, RoomId, SessionId, Uid};

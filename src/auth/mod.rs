@@ -25,6 +25,17 @@ use huddle_actors::{SessionId, Uid};
 
 pub use params::Params;
 
+/// The most characters a text parameter may have, counted as characters (not bytes).
+pub fn text_limit<'a>(key: &str, value: &'a str, max: usize) -> Result<&'a str, ApiError> {
+    if value.chars().count() > max {
+        Err(ApiError::BadRequest(format!(
+            "{key} must be at most {max} characters"
+        )))
+    } else {
+        Ok(value)
+    }
+}
+
 use crate::envelope::{ApiError, BusinessCode};
 use crate::state::AppState;
 use params::BodyKind;
@@ -116,6 +127,36 @@ pub struct UserCall {
     pub uid: Uid,
     /// The caller's session.
     pub session_id: SessionId,
+    /// The caller has initialised their profile.
+    pub has_profile: bool,
+}
+
+/// A logged-in caller whose profile is initialised; everyone else gets 200000.
+/// Every route but `/user/profile/init` and `/account/logout` takes this.
+#[derive(Debug)]
+pub struct Profiled(pub UserCall);
+
+impl std::ops::Deref for Profiled {
+    type Target = UserCall;
+    fn deref(&self) -> &UserCall {
+        &self.0
+    }
+}
+
+impl FromRequest for Profiled {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let call = UserCall::from_request(req, payload);
+        Box::pin(async move {
+            let call = call.await?;
+            if !call.has_profile {
+                return Err(ApiError::business(BusinessCode::ProfileNotInitialised));
+            }
+            Ok(Self(call))
+        })
+    }
 }
 
 fn state(req: &HttpRequest) -> Result<Data<AppState>, ApiError> {
@@ -246,6 +287,7 @@ impl FromRequest for UserCall {
                 client,
                 uid: session.uid,
                 session_id: session.session_id,
+                has_profile: session.has_profile,
             })
         })
     }

@@ -3,7 +3,13 @@
 //! error envelope for statuses produced outside the handlers (404, 405, ...).
 
 pub mod account;
+pub mod club;
+pub mod event;
 pub mod ops;
+pub mod page;
+pub mod room;
+pub mod user;
+pub mod views;
 
 use std::time::Instant;
 
@@ -20,6 +26,18 @@ use crate::envelope::ApiError;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     ops::routes(cfg);
     account::routes(cfg);
+    user::routes(cfg);
+    club::routes(cfg);
+    room::routes(cfg);
+    event::routes(cfg);
+}
+
+/// A path segment that must be an id; anything else is 400.
+pub fn path_id<T>(
+    text: &str,
+    parse: fn(&str) -> Result<T, huddle_actors::IdError>,
+) -> Result<T, ApiError> {
+    parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// For paths no route matches.

@@ -8,8 +8,15 @@
 //! touch several rows run in a transaction inside one message.
 
 pub mod account;
+pub mod club;
+pub mod event;
+pub mod message;
+pub mod page;
+pub mod profile;
+pub mod room;
 pub mod session;
 pub mod settings;
+pub mod social;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -57,6 +57,8 @@ pub struct SessionRecord {
     pub revoked_at: Option<i64>,
     /// Whether the account is frozen now.
     pub account_frozen: bool,
+    /// Whether the user has initialised their profile.
+    pub has_profile: bool,
 }
 
 /// Looks a session up by id.
@@ -69,7 +71,8 @@ pub struct FindSession {
 
 async fn find_session(db: Db, msg: FindSession) -> RepoResult<Option<SessionRecord>> {
     let row = sqlx::query(
-        "SELECT s.session_id, s.uid, s.access_secret, s.expire_at, s.revoked_at, a.frozen \
+        "SELECT s.session_id, s.uid, s.access_secret, s.expire_at, s.revoked_at, a.frozen, \
+         (SELECT COUNT(*) FROM profiles p WHERE p.uid = s.uid) AS has_profile \
          FROM sessions s JOIN accounts a ON a.uid = s.uid WHERE s.session_id = $1",
     )
     .bind(msg.session_id.as_str())
@@ -83,6 +86,7 @@ async fn find_session(db: Db, msg: FindSession) -> RepoResult<Option<SessionReco
             expire_at: row.try_get("expire_at")?,
             revoked_at: row.try_get("revoked_at")?,
             account_frozen: row.try_get::<i64, _>("frozen")? != 0,
+            has_profile: row.try_get::<i64, _>("has_profile")? > 0,
         })
     })
     .transpose()

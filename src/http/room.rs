@@ -1,0 +1,323 @@
+//! Seed section "Room" (活动): create, view, list, voice token, close, share cache, invite.
+
+use actix_web::web;
+use huddle_actors::notices;
+use huddle_actors::repo::club::GetClub;
+use huddle_actors::repo::profile::GetUserViews;
+use huddle_actors::repo::room::{CreateRoom, GetOrCreateRoomCache, ListRoomsFor, Room};
+use huddle_actors::repo::social::{IsBlocked, MayInvite};
+use huddle_actors::room::{Admit, Close, Invite, LiveMember, RoomSnapshot, Snapshot};
+use huddle_actors::{ClubId, RoomId, Uid};
+use serde::Serialize;
+
+use super::club::{existing_club, NAME_MAX};
+use super::page::{self, PageResult};
+use super::path_id;
+use super::user::existing_user;
+use super::views::{flag, ClubJson, MemberJson, RoomJson};
+use crate::auth::{text_limit, Profiled, UserCall};
+use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
+use crate::state::AppState;
+
+/// `/room/*`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/room").post(create_room).get(list_rooms))
+        .service(web::resource("/room/{roomId}").get(get_room))
+        .service(web::resource("/room/{roomId}/token").post(token))
+        .service(web::resource("/room/{roomId}/close").post(close))
+        .service(web::resource("/room/{roomId}/cache").post(cache))
+        .service(web::resource("/room/{roomId}/invite/{uid}").post(invite));
+}
+
+/// A room as `viewer` sees it, with its club and live members.
+pub async fn room_json(
+    state: &AppState,
+    room: &Room,
+    viewer: &Uid,
+    members: &[LiveMember],
+) -> Result<RoomJson, ApiError> {
+    let club_result = match &room.club_id {
+        Some(club_id) => state
+            .repo
+            .run(GetClub {
+                club_id: club_id.clone(),
+                viewer: viewer.clone(),
+            })
+            .await?
+            .map(|(club, joined)| ClubJson {
+                invite_only: Some(0),
+                ..ClubJson::new(&club, Some(joined))
+            }),
+        None => None,
+    };
+    let views = state
+        .repo
+        .run(GetUserViews {
+            viewer: viewer.clone(),
+            uids: members.iter().map(|m| m.uid.clone()).collect(),
+        })
+        .await?;
+    let member_list: Vec<MemberJson> = views
+        .iter()
+        .map(|v| {
+            let allow_live = members.iter().any(|m| m.uid == v.uid && m.allow_live);
+            MemberJson::new(v, allow_live)
+        })
+        .collect();
+    Ok(RoomJson {
+        club_id: room
+            .club_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        club_result,
+        create_time: room.created_at,
+        invite_only: flag(room.invite_only),
+        member_total: i64::try_from(member_list.len()).unwrap_or(i64::MAX),
+        member_list,
+        name: room.name.clone(),
+        room_id: room.room_id.to_string(),
+        uid: room.uid.to_string(),
+    })
+}
+
+/// The open room (400000 otherwise) after checking that no host blocked the caller (400001).
+async fn visible_room(
+    state: &AppState,
+    call: &UserCall,
+    room_id: &RoomId,
+) -> Result<RoomSnapshot, ApiError> {
+    let snapshot = state
+        .rooms
+        .ask(
+            room_id,
+            Snapshot {
+                viewer: call.uid.clone(),
+            },
+        )
+        .await?;
+    if snapshot.room.uid != call.uid {
+        let blocked = state
+            .repo
+            .run(IsBlocked {
+                by: snapshot.room.uid.clone(),
+                whom: call.uid.clone(),
+            })
+            .await?;
+        if blocked {
+            return Err(ApiError::business(BusinessCode::RoomBlocked));
+        }
+    }
+    Ok(snapshot)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreatedRoom {
+    uid: String,
+    create_time: i64,
+    name: String,
+    club_id: String,
+    invite_only: u8,
+    room_id: String,
+}
+
+async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
+    let name = text_limit("name", call.params.required("name")?, NAME_MAX)?.to_owned();
+    let invite_only = match call.params.int_or("inviteOnly", 0)? {
+        0 => false,
+        1 => true,
+        _ => return Err(ApiError::BadRequest("inviteOnly must be 0 or 1".into())),
+    };
+    let club_id = if invite_only {
+        None
+    } else {
+        let club_id = path_id(call.params.required("clubId")?, ClubId::parse)?;
+        let (_, joined) = existing_club(&state, &club_id, &call.uid).await?;
+        if !joined {
+            return Err(ApiError::Forbidden(
+                "join the club before opening a room in it".into(),
+            ));
+        }
+        Some(club_id)
+    };
+    let room = Room {
+        room_id: RoomId::new(),
+        uid: call.uid.clone(),
+        name,
+        club_id,
+        invite_only,
+        created_at: state.clock.now_ms(),
+        closed_at: None,
+    };
+    state.repo.run(CreateRoom { room: room.clone() }).await?;
+    state.rooms.start(room.clone(), Default::default());
+    ok(CreatedRoom {
+        uid: room.uid.to_string(),
+        create_time: room.created_at,
+        name: room.name,
+        club_id: room.club_id.map(|c| c.to_string()).unwrap_or_default(),
+        invite_only: flag(room.invite_only),
+        room_id: room.room_id.to_string(),
+    })
+}
+
+async fn get_room(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<String>,
+) -> ApiResult {
+    let room_id = path_id(&path, RoomId::parse)?;
+    let snapshot = visible_room(&state, &call, &room_id).await?;
+    if snapshot.room.invite_only && !snapshot.viewer_invited {
+        return Err(ApiError::Forbidden("this room is invite-only".into()));
+    }
+    ok(room_json(&state, &snapshot.room, &call.uid, &snapshot.members).await?)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RoomItem {
+    create_time: i64,
+    room_id: String,
+    room_result: RoomJson,
+    sequence_id: String,
+}
+
+async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
+    let page = page::keyset(&call.params)?;
+    let count = page.count;
+    let rooms = state
+        .repo
+        .run(ListRoomsFor {
+            uid: call.uid.clone(),
+            page,
+        })
+        .await?;
+    let mut list = Vec::with_capacity(rooms.len());
+    for room in &rooms {
+        let members = state
+            .rooms
+            .live_snapshot(&room.room_id, &call.uid)
+            .await
+            .map(|s| s.members)
+            .unwrap_or_default();
+        list.push(RoomItem {
+            create_time: room.created_at,
+            room_id: room.room_id.to_string(),
+            room_result: room_json(&state, room, &call.uid, &members).await?,
+            sequence_id: page::sequence_id(room.created_at, room.room_id.as_str()),
+        });
+    }
+    ok(PageResult::new(count, list))
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TokenResult {
+    room_id: String,
+    token: String,
+}
+
+async fn token(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
+    let room_id = path_id(&path, RoomId::parse)?;
+    visible_room(&state, &call, &room_id).await?;
+    let member = state
+        .rooms
+        .ask(
+            &room_id,
+            Admit {
+                uid: call.uid.clone(),
+                ttl_ms: state.rtc.ttl_ms(),
+            },
+        )
+        .await?;
+    let token = state
+        .rtc
+        .issue(
+            room_id.as_str(),
+            call.uid.as_str(),
+            member.allow_live,
+            state.clock.now_ms(),
+        )
+        .map_err(ApiError::internal)?;
+    ok(TokenResult {
+        room_id: room_id.to_string(),
+        token,
+    })
+}
+
+async fn close(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
+    let room_id = path_id(&path, RoomId::parse)?;
+    state
+        .rooms
+        .ask(
+            &room_id,
+            Close {
+                by: call.uid.clone(),
+            },
+        )
+        .await?;
+    ok(Empty {})
+}
+
+async fn cache(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
+    let room_id = path_id(&path, RoomId::parse)?;
+    visible_room(&state, &call, &room_id).await?;
+    let id = state
+        .repo
+        .run(GetOrCreateRoomCache {
+            room_id,
+            uid: call.uid.clone(),
+            now: state.clock.now_ms(),
+        })
+        .await?;
+    ok(id.to_string())
+}
+
+async fn invite(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
+    let (room_id, invitee) = path.into_inner();
+    let room_id = path_id(&room_id, RoomId::parse)?;
+    let invitee = path_id(&invitee, Uid::parse)?;
+    if invitee == call.uid {
+        return Err(ApiError::BadRequest("you cannot invite yourself".into()));
+    }
+    existing_user(&state, &call.uid, &invitee).await?;
+    visible_room(&state, &call, &room_id).await?;
+    let allowed = state
+        .repo
+        .run(MayInvite {
+            inviter: call.uid.clone(),
+            invitee: invitee.clone(),
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::Forbidden(
+            "you can invite people whose card you hold or who share a club with you".into(),
+        ));
+    }
+    let room = state
+        .rooms
+        .ask(
+            &room_id,
+            Invite {
+                inviter: call.uid.clone(),
+                invitee: invitee.clone(),
+            },
+        )
+        .await?;
+    let me = existing_user(&state, &call.uid, &call.uid).await?;
+    state
+        .deliver(vec![notices::room_invite(
+            &invitee,
+            &call.uid,
+            &me.nickname,
+            &room,
+        )])
+        .await?;
+    ok_with(Empty {}, "邀请成功")
+}
