@@ -3,10 +3,13 @@
 use actix_web::web;
 use huddle_actors::notices;
 use huddle_actors::repo::message::{ListMessages, UnreadTotal};
+use huddle_actors::repo::page::PageQuery;
 use huddle_actors::repo::profile::{GetUserView, InitProfile, UpdateProfile, UserView};
+use huddle_actors::repo::social::Entry;
 use huddle_actors::repo::social::{
     Block, DeleteCard, IsBlocked, ListBlocks, ListCards, SendCard, Unblock,
 };
+use huddle_actors::repo::{RepoActor, RepoResult};
 use huddle_actors::Uid;
 
 use super::page::{self, PageResult};
@@ -162,21 +165,28 @@ async fn unblock(state: web::Data<AppState>, call: Profiled, path: web::Path<Str
     ok_with(Empty {}, "取消拉黑成功")
 }
 
-async fn list_blocks(state: web::Data<AppState>, call: Profiled) -> ApiResult {
+/// A page of users related to the caller (blocked by them, cards they hold).
+async fn user_page<M>(
+    state: &AppState,
+    call: &Profiled,
+    query: impl FnOnce(Uid, PageQuery) -> M,
+) -> ApiResult
+where
+    M: actix::Message<Result = RepoResult<Vec<Entry>>> + Send + 'static,
+    RepoActor: actix::Handler<M>,
+{
     let page = page::keyset(&call.params)?;
     let count = page.count;
-    let entries = state
-        .repo
-        .run(ListBlocks {
-            viewer: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let list = entries
+    let entries = state.repo.run(query(call.uid.clone(), page)).await?;
+    let list: Vec<UserItem> = entries
         .iter()
         .map(|e| UserItem::new(e.created_at, &e.user))
         .collect();
     ok(PageResult::new(count, list))
+}
+
+async fn list_blocks(state: web::Data<AppState>, call: Profiled) -> ApiResult {
+    user_page(&state, &call, |viewer, page| ListBlocks { viewer, page }).await
 }
 
 async fn send_card(
@@ -233,20 +243,7 @@ async fn delete_card(
 }
 
 async fn list_cards(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = page::keyset(&call.params)?;
-    let count = page.count;
-    let entries = state
-        .repo
-        .run(ListCards {
-            viewer: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let list = entries
-        .iter()
-        .map(|e| UserItem::new(e.created_at, &e.user))
-        .collect();
-    ok(PageResult::new(count, list))
+    user_page(&state, &call, |viewer, page| ListCards { viewer, page }).await
 }
 
 async fn list_messages(state: web::Data<AppState>, call: Profiled) -> ApiResult {

@@ -179,7 +179,7 @@ pub struct TestApp {
     pub config: Config,
     pub handle: ServerHandle,
     pub db: TestDb,
-    /// Makes every request's ts distinct, as a real app's clock would.
+    /// The last ts handed out: every request's ts is distinct, as a real app's would be.
     pub calls: std::sync::atomic::AtomicI64,
 }
 
@@ -525,7 +525,544 @@ impl TestApp {
     /// The server's now, minus a per-call offset (under 100 s) so that two
     /// identical calls are not identical requests.
     pub fn fresh_ts(&self) -> i64 {
-        let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        self.clock.now_ms() - n % 100_000
+        // Strictly increasing and never repeated, starting 250 s behind the
+        // server's clock so it stays inside the ±300 s window as time moves.
+        let floor = self.clock.now_ms() - 250_000;
+        let mut last = self.calls.load(std::sync::atomic::Ordering::SeqCst);
+        loop {
+            let ts = floor.max(last + 1);
+            match self.calls.compare_exchange(
+                last,
+                ts,
+                std::sync::atomic::Ordering::SeqCst,
+                std::sync::atomic::Ordering::SeqCst,
+            ) {
+                Ok(_) => return ts,
+                Err(seen) => last = seen,
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Issue 3 (user, club, room, event): profiles, pages, messages, restarts.
+// ---------------------------------------------------------------------------
+
+/// The Agora project the tests configure (32 hex chars each).
+pub const AGORA_APP_ID: &str = "970ca35de60c44645bbae8a215061b33";
+pub const AGORA_CERT: &str = "5cfd2fd1755d40ecb72977518be15d3b";
+
+/// Test defaults for the room/event suites: a known Agora project and a fast
+/// scheduler (it reads the manual clock every 20 ms of real time).
+pub fn huddle_defaults(config: &mut Config) {
+    config.agora_app_id = Some(AGORA_APP_ID.to_owned());
+    config.agora_app_certificate = Some(Secret::new(AGORA_CERT));
+    config.scheduler_tick_ms = 20;
+}
+
+/// [`spawn_app`] with [`huddle_defaults`].
+pub async fn spawn_huddle() -> TestApp {
+    spawn_app_with(huddle_defaults).await
+}
+
+/// [`spawn_app_with`] with [`huddle_defaults`] applied first.
+pub async fn spawn_huddle_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with(|c| {
+        huddle_defaults(c);
+        customize(c);
+    })
+    .await
+}
+
+/// Whether `v` is a 32-char lowercase hex string.
+pub fn hex32(v: &Value) -> bool {
+    v.as_str().is_some_and(|s| {
+        s.len() == 32
+            && s.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// The sorted keys of a JSON object.
+#[track_caller]
+pub fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {v}"))
+        .keys()
+        .cloned()
+        .collect();
+    k.sort();
+    k
+}
+
+/// Asserts that the object `v` has exactly the keys `expected`.
+#[track_caller]
+pub fn assert_keys(v: &Value, expected: &[&str]) {
+    let mut want: Vec<String> = expected.iter().map(|s| (*s).to_owned()).collect();
+    want.sort();
+    assert_eq!(keys(v), want, "{v}");
+}
+
+/// Asserts that `v` is a 0/1 integer flag.
+#[track_caller]
+pub fn assert_flag(v: &Value) {
+    assert!(matches!(v.as_i64(), Some(0 | 1)), "not a 0/1 flag: {v}");
+}
+
+/// Asserts that `v` is an integer (milliseconds since the epoch).
+#[track_caller]
+pub fn assert_ms(v: &Value) {
+    assert!(
+        v.is_i64() && v.as_i64().unwrap() > 1_500_000_000_000,
+        "not a ms integer: {v}"
+    );
+}
+
+/// Asserts that `v` is a 32-char lowercase hex id.
+#[track_caller]
+pub fn assert_id(v: &Value) {
+    assert!(hex32(v), "not a 32-hex id: {v}");
+}
+
+/// The text of a string or number value (ids that may be either).
+#[track_caller]
+pub fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        other => panic!("not an id: {other}"),
+    }
+}
+
+/// `item[key]` of every item of a list, as text.
+#[track_caller]
+pub fn ids(list: &[Value], key: &str) -> Vec<String> {
+    list.iter().map(|i| text(&i[key])).collect()
+}
+
+/// The keys of the user profile (`PUT /user/profile`, `GET /user/{uid}/profile`).
+pub const PROFILE_KEYS: &[&str] = &["uid", "nickname", "avatar", "bio", "blocked"];
+/// `userProfileResult` in lists.
+pub const USER_PROFILE_RESULT_KEYS: &[&str] = &[
+    "avatar",
+    "bio",
+    "sendCard",
+    "cardTotal",
+    "blocked",
+    "nickname",
+    "uid",
+];
+/// The club object (`GET /club/{clubId}`).
+pub const CLUB_KEYS: &[&str] = &[
+    "clubId",
+    "cover",
+    "createTime",
+    "memberTotal",
+    "joined",
+    "name",
+    "uid",
+];
+/// A `memberList` entry of a room.
+pub const ROOM_MEMBER_KEYS: &[&str] = &[
+    "allowLive",
+    "avatar",
+    "bio",
+    "blocked",
+    "cardTotal",
+    "nickname",
+    "sendCard",
+    "uid",
+];
+/// The event object before it starts.
+pub const EVENT_KEYS: &[&str] = &[
+    "createTime",
+    "desc",
+    "eventId",
+    "eventTime",
+    "eventTimeStatus",
+    "memberUidList",
+    "name",
+    "notify",
+    "uid",
+];
+
+/// A user profile result as `GET /user/{uid}/profile` and lists show it.
+#[track_caller]
+pub fn assert_user_profile_result(v: &Value) {
+    assert_keys(v, USER_PROFILE_RESULT_KEYS);
+    assert_id(&v["uid"]);
+    assert!(v["nickname"].is_string() && v["avatar"].is_string() && v["bio"].is_string());
+    assert_flag(&v["sendCard"]);
+    assert_flag(&v["blocked"]);
+    assert!(v["cardTotal"].is_i64(), "{v}");
+}
+
+/// A club object (`joined` included).
+#[track_caller]
+pub fn assert_club(v: &Value) {
+    assert_keys(v, CLUB_KEYS);
+    assert_id(&v["clubId"]);
+    assert_id(&v["uid"]);
+    assert_ms(&v["createTime"]);
+    assert_flag(&v["joined"]);
+    assert!(v["memberTotal"].is_i64() && v["name"].is_string() && v["cover"].is_string());
+}
+
+/// A room object as `GET /room/{roomId}` answers it.
+#[track_caller]
+pub fn assert_room(v: &Value) {
+    let has_club = v["clubId"].as_str().is_some_and(|s| !s.is_empty());
+    let mut expected = vec![
+        "clubId",
+        "createTime",
+        "inviteOnly",
+        "memberList",
+        "memberTotal",
+        "name",
+        "roomId",
+        "uid",
+    ];
+    if has_club {
+        expected.push("clubResult");
+        // the club object, plus `inviteOnly: 0` as the seed's room examples show it
+        let club = &v["clubResult"];
+        let mut club_keys = CLUB_KEYS.to_vec();
+        club_keys.push("inviteOnly");
+        assert_keys(club, &club_keys);
+        assert_eq!(club["inviteOnly"], 0, "{v}");
+        let mut plain = club.clone();
+        plain.as_object_mut().unwrap().remove("inviteOnly");
+        assert_club(&plain);
+        assert_eq!(v["clubResult"]["clubId"], v["clubId"], "{v}");
+        assert_id(&v["clubId"]);
+    } else {
+        assert_eq!(v["clubId"], "", "{v}");
+    }
+    assert_keys(v, &expected);
+    assert_id(&v["roomId"]);
+    assert_id(&v["uid"]);
+    assert_ms(&v["createTime"]);
+    assert_flag(&v["inviteOnly"]);
+    assert!(v["memberTotal"].is_i64() && v["name"].is_string(), "{v}");
+    for m in v["memberList"].as_array().unwrap() {
+        assert_keys(m, ROOM_MEMBER_KEYS);
+        assert_flag(&m["allowLive"]);
+        assert_flag(&m["blocked"]);
+        assert_flag(&m["sendCard"]);
+        assert!(m["cardTotal"].is_i64());
+        assert_id(&m["uid"]);
+    }
+}
+
+/// An event object; `started` adds `roomId` and `roomResult`.
+#[track_caller]
+pub fn assert_event(v: &Value, started: bool) {
+    let mut expected = EVENT_KEYS.to_vec();
+    if started {
+        expected.extend(["roomId", "roomResult"]);
+        assert_id(&v["roomId"]);
+        assert_room(&v["roomResult"]);
+        assert_eq!(v["roomResult"]["roomId"], v["roomId"]);
+        assert_eq!(v["eventTimeStatus"], 1, "{v}");
+    } else {
+        assert_eq!(v["eventTimeStatus"], 0, "{v}");
+    }
+    assert_keys(v, &expected);
+    assert_id(&v["eventId"]);
+    assert_id(&v["uid"]);
+    assert_ms(&v["createTime"]);
+    assert_ms(&v["eventTime"]);
+    assert_flag(&v["notify"]);
+    assert!(v["name"].is_string() && v["desc"].is_string(), "{v}");
+    for uid in v["memberUidList"].as_array().unwrap() {
+        assert_id(uid);
+    }
+}
+
+/// A message item of `GET /user/message`.
+#[track_caller]
+pub fn assert_message_item(item: &Value, recipient: &str) {
+    assert_keys(item, &["messageId", "sequenceId", "userMessageResult"]);
+    assert!(item["messageId"].is_i64(), "{item}");
+    assert_eq!(
+        item["sequenceId"].as_str().unwrap(),
+        item["messageId"].to_string()
+    );
+    let m = &item["userMessageResult"];
+    assert_keys(
+        m,
+        &[
+            "createTime",
+            "messageBody",
+            "messageId",
+            "messageType",
+            "originPushType",
+            "originUid",
+            "uid",
+            "unread",
+        ],
+    );
+    assert_keys(&m["messageBody"], &["title", "content", "url"]);
+    for k in ["title", "content", "url"] {
+        assert!(m["messageBody"][k].is_string(), "{m}");
+    }
+    assert_ms(&m["createTime"]);
+    assert_eq!(m["messageId"], item["messageId"]);
+    assert_eq!(m["messageType"], 0);
+    assert!(m["originPushType"].is_i64());
+    assert!(m["originUid"].is_string());
+    assert_eq!(m["uid"], recipient);
+    assert_flag(&m["unread"]);
+}
+
+/// Messages (`userMessageResult`s) of a list with `originPushType` `kind` and `url`.
+pub fn messages_where<'v>(items: &'v [Value], kind: i64, url: &str) -> Vec<&'v Value> {
+    items
+        .iter()
+        .map(|i| &i["userMessageResult"])
+        .filter(|m| m["originPushType"] == kind && m["messageBody"]["url"] == url)
+        .collect()
+}
+
+/// Polls `check` every 20 ms for up to 5 s of real time; true once it holds.
+pub async fn wait_for<F, Fut>(mut check: F) -> bool
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        if check().await {
+            return true;
+        }
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+impl TestApp {
+    pub fn put(&self, path: &str) -> Call<'_> {
+        self.call(Method::PUT, path)
+    }
+
+    pub fn delete(&self, path: &str) -> Call<'_> {
+        self.call(Method::DELETE, path)
+    }
+
+    /// `POST /user/profile/init` for `s`; returns the result.
+    pub async fn init_profile(&self, s: &Session, nickname: &str) -> Value {
+        self.post("/user/profile/init")
+            .user(s)
+            .param("nickname", nickname)
+            .param(
+                "avatar",
+                format!("https://cdn.example.com/avatar/{}.jpg", s.uid),
+            )
+            .param("bio", format!("hi, I am {nickname}"))
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// Logs `mobile` in and initialises its profile.
+    pub async fn user(&self, mobile: &str, nickname: &str) -> Session {
+        let s = self.login(mobile).await;
+        self.init_profile(&s, nickname).await;
+        s
+    }
+
+    /// `POST /club`; returns the club.
+    pub async fn create_club(&self, s: &Session, name: &str) -> Value {
+        self.post("/club")
+            .user(s)
+            .param("name", name)
+            .param("cover", format!("https://cdn.example.com/cover/{name}.jpg"))
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// `POST /club/{id}/join`; returns the club.
+    pub async fn join_club(&self, s: &Session, club_id: &str) -> Value {
+        self.post(&format!("/club/{club_id}/join"))
+            .user(s)
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// `POST /room` in `club_id`; returns the room.
+    pub async fn create_room(&self, s: &Session, name: &str, club_id: &str) -> Value {
+        self.post("/room")
+            .user(s)
+            .param("name", name)
+            .param("clubId", club_id)
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// `POST /room` with `inviteOnly=1`; returns the room.
+    pub async fn create_private_room(&self, s: &Session, name: &str) -> Value {
+        self.post("/room")
+            .user(s)
+            .param("name", name)
+            .param("inviteOnly", 1)
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// `POST /room/{id}/token`; returns the token.
+    pub async fn room_token(&self, s: &Session, room_id: &str) -> String {
+        let res = self
+            .post(&format!("/room/{room_id}/token"))
+            .user(s)
+            .send()
+            .await;
+        res.ok()["token"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET /room/{id}` as `s`; returns the room.
+    pub async fn room(&self, s: &Session, room_id: &str) -> Value {
+        self.get(&format!("/room/{room_id}"))
+            .user(s)
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// `POST /event` (form; memberUidList as JSON text); returns the event.
+    pub async fn create_event(
+        &self,
+        s: &Session,
+        name: &str,
+        event_time: i64,
+        members: &[&str],
+    ) -> Value {
+        self.post("/event")
+            .user(s)
+            .param("name", name)
+            .param("desc", format!("about {name}"))
+            .param("eventTime", event_time)
+            .json_param("memberUidList", serde_json::json!(members))
+            .send()
+            .await
+            .ok()
+            .clone()
+    }
+
+    /// One page of a cursor list as `s`; returns the result.
+    pub async fn page(&self, s: &Session, path: &str, count: i64, last_id: Option<&str>) -> Value {
+        let mut call = self.get(path).user(s).param("count", count);
+        if let Some(last) = last_id {
+            call = call.param("lastId", last);
+        }
+        let res = call.send().await;
+        let r = res.ok().clone();
+        assert_keys(&r, &["page", "list"]);
+        assert_eq!(r["page"], serde_json::json!({ "count": count }), "{r}");
+        let len = r["list"].as_array().unwrap().len();
+        assert!(len as i64 <= count, "{len} items for count {count}: {r}");
+        r
+    }
+
+    /// Follows a cursor list from `last_id` (None = first page) with pages of
+    /// `count` until a short page; returns every item in order.
+    pub async fn walk(
+        &self,
+        s: &Session,
+        path: &str,
+        count: i64,
+        mut last_id: Option<String>,
+    ) -> Vec<Value> {
+        let mut out = Vec::new();
+        for _ in 0..1000 {
+            let r = self.page(s, path, count, last_id.as_deref()).await;
+            let list = r["list"].as_array().unwrap().clone();
+            let short = (list.len() as i64) < count;
+            if let Some(last) = list.last() {
+                last_id = Some(text(&last["sequenceId"]));
+            }
+            out.extend(list);
+            if short || count == 0 {
+                return out;
+            }
+        }
+        panic!("{path}: pages never end");
+    }
+
+    /// Every message of `s` (first page of 100; marks them read).
+    pub async fn messages(&self, s: &Session) -> Vec<Value> {
+        let r = self.page(s, "/user/message", 100, None).await;
+        r["list"].as_array().unwrap().clone()
+    }
+
+    /// `GET /user/message/unread_total`.
+    pub async fn unread_total(&self, s: &Session) -> i64 {
+        let res = self.get("/user/message/unread_total").user(s).send().await;
+        let r = res.ok();
+        assert!(r.is_i64(), "{r}");
+        r.as_i64().unwrap()
+    }
+
+    /// Polls `s`'s messages (every 20 ms, up to 5 s) until `pred` holds;
+    /// panics with the last list otherwise.
+    pub async fn poll_messages(
+        &self,
+        s: &Session,
+        what: &str,
+        mut pred: impl FnMut(&[Value]) -> bool,
+    ) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let list = self.messages(s).await;
+            if pred(&list) {
+                return list;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "timed out waiting for {what}; messages: {list:#?}"
+            );
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the server (waiting for it) and starts a new one on the same
+    /// database, config and clock.
+    pub async fn restart(&mut self) {
+        self.stop_server().await;
+        self.start_server().await;
+    }
+
+    /// Stops the server and waits until it has stopped.
+    pub async fn stop_server(&self) {
+        self.handle.stop(true).await;
+    }
+
+    /// Starts a new server on the same database, config and clock (after
+    /// [`TestApp::stop_server`]); requests then go to it.
+    pub async fn start_server(&mut self) {
+        let app = Application::build(
+            self.config.clone(),
+            Overrides {
+                clock: Some(self.clock.clone()),
+                handle_signals: false,
+            },
+        )
+        .await
+        .expect("server restarts");
+        self.addr = app.addr();
+        self.handle = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
     }
 }

@@ -3,9 +3,14 @@
 #![allow(clippy::unwrap_used)]
 
 mod account;
+mod club;
 mod envelope;
+mod event;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
 mod process;
+mod restart;
+mod room;
 mod sessions;
 mod signing;
+mod user;

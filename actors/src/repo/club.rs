@@ -169,6 +169,17 @@ async fn list_club_members(db: Db, m: ListClubMembers) -> RepoResult<Vec<(i64, U
         .collect()
 }
 
+async fn club_exists(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    club_id: &ClubId,
+) -> RepoResult<bool> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clubs WHERE club_id = $1")
+        .bind(club_id.as_str())
+        .fetch_one(&mut **tx)
+        .await?;
+    Ok(n > 0)
+}
+
 /// `uid` joins a club (idempotent). `None` when the club does not exist;
 /// otherwise the club after the change and whether this call added the member.
 #[derive(Message, Debug)]
@@ -184,11 +195,7 @@ pub struct JoinClub {
 
 async fn join_club(db: Db, m: JoinClub) -> RepoResult<Option<(Club, bool)>> {
     let mut tx = db.pool().begin().await?;
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clubs WHERE club_id = $1")
-        .bind(m.club_id.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists == 0 {
+    if !club_exists(&mut tx, &m.club_id).await? {
         return Ok(None);
     }
     let added = sqlx::query("INSERT INTO club_members (club_id, uid, created_at) VALUES ($1, $2, $3) ON CONFLICT (club_id, uid) DO NOTHING")
@@ -228,11 +235,7 @@ pub struct LeaveClub {
 
 async fn leave_club(db: Db, m: LeaveClub) -> RepoResult<Option<bool>> {
     let mut tx = db.pool().begin().await?;
-    let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM clubs WHERE club_id = $1")
-        .bind(m.club_id.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
-    if exists == 0 {
+    if !club_exists(&mut tx, &m.club_id).await? {
         return Ok(None);
     }
     let removed = sqlx::query("DELETE FROM club_members WHERE club_id = $1 AND uid = $2")
