@@ -50,6 +50,7 @@ pub struct Application {
     server: Server,
     addr: SocketAddr,
     repo: Repo,
+    state: web::Data<AppState>,
 }
 
 /// Opens the database and applies migrations.
@@ -149,7 +150,7 @@ impl Application {
         }
         let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(clock.clone()));
         let sms = crate::sms::from_config(&config.sms).context("SMS provider")?;
-        let state = web::Data::new(AppState {
+        let app_state = web::Data::new(AppState {
             sessions: Sessions::new(
                 jwt_secret.as_bytes(),
                 repo.clone(),
@@ -171,6 +172,7 @@ impl Application {
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let addr = listener.local_addr()?;
+        let state = app_state.clone();
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -188,7 +190,12 @@ impl Application {
         }
         let server = server.run();
         tracing::info!(addr = %addr, "listening");
-        Ok(Self { server, addr, repo })
+        Ok(Self {
+            server,
+            addr,
+            repo,
+            state: app_state,
+        })
     }
 
     /// The bound address (port 0 resolved).
@@ -201,10 +208,19 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until stopped (signal or handle), then drains and closes the database.
+    /// Serves until stopped (signal or handle), then drains: in-flight requests
+    /// finish, the scheduler and the actors stop, the database closes.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         self.server.await?;
+        let _ = self
+            .state
+            .scheduler
+            .send(huddle_actors::scheduler::Stop)
+            .await;
+        self.state.rooms.stop();
+        self.state.clubs.stop();
         self.repo.db().close().await;
+        self.repo.stop();
         tracing::info!("stopped");
         Ok(())
     }

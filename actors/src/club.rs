@@ -138,6 +138,11 @@ pub struct Clubs {
 }
 
 impl Clubs {
+    /// Stops every actor and its threads (shutdown).
+    pub fn stop(&self) {
+        self.registry.stop();
+    }
+
     /// Club actors on `arbiters` threads.
     pub fn new(repo: Repo, clock: SharedClock, bus: Bus, arbiters: usize) -> Self {
         Self {

@@ -141,6 +141,19 @@ impl Db {
         self.pool.close().await;
     }
 
+    /// Starts a transaction that will write. On SQLite it takes the write lock
+    /// up front (`BEGIN IMMEDIATE`): a deferred transaction that reads first
+    /// cannot upgrade while another connection writes and fails at once with
+    /// SQLITE_BUSY, whereas an immediate one waits out the busy timeout.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, RepoError> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
@@ -174,6 +187,70 @@ mod tests {
             with_create_mode("sqlite://a.db?mode=ro"),
             "sqlite://a.db?mode=ro"
         );
+    }
+
+    async fn sqlite_with_a_row() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let db = Db::connect(&url, &DbOptions::default()).await.unwrap();
+        db.migrate().await.unwrap();
+        sqlx::query("INSERT INTO settings (key, value, created_at) VALUES ('n', '0', 0)")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        (dir, db)
+    }
+
+    /// Transaction A reads, another writer tries to commit meanwhile, then A
+    /// writes. `begin_write` makes the other writer wait, so A's write succeeds.
+    async fn read_then_write_beside_another_writer(
+        a: sqlx::Transaction<'static, sqlx::Any>,
+        db: &Db,
+    ) -> Result<(), sqlx::Error> {
+        let mut a = a;
+        let v: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = 'n'")
+            .fetch_one(&mut *a)
+            .await?;
+        let other_db = db.clone();
+        let other = tokio::spawn(async move {
+            let mut b = other_db.begin_write().await?;
+            sqlx::query("INSERT INTO settings (key, value, created_at) VALUES ('m', '1', 0)")
+                .execute(&mut *b)
+                .await?;
+            b.commit().await?;
+            Ok::<_, RepoError>(())
+        });
+        // Give the other writer the chance to commit between A's read and write.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let written = sqlx::query("UPDATE settings SET value = $1 WHERE key = 'n'")
+            .bind(format!("{v}1"))
+            .execute(&mut *a)
+            .await;
+        let committed = match written {
+            Ok(_) => a.commit().await,
+            Err(e) => Err(e),
+        };
+        other.await.unwrap().unwrap();
+        committed
+    }
+
+    #[actix_rt::test]
+    async fn write_transactions_that_read_first_survive_a_concurrent_writer() {
+        let (_dir, db) = sqlite_with_a_row().await;
+        let a = db.begin_write().await.unwrap();
+        read_then_write_beside_another_writer(a, &db).await.unwrap();
+    }
+
+    /// The control: a deferred transaction fails at once in the same situation
+    /// (SQLITE_BUSY, "database is locked"), which is why `begin_write` exists.
+    #[actix_rt::test]
+    async fn deferred_transactions_fail_in_the_same_situation() {
+        let (_dir, db) = sqlite_with_a_row().await;
+        let a = db.pool().begin().await.unwrap();
+        let err = read_then_write_beside_another_writer(a, &db)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("database is locked"), "{err}");
     }
 
     #[test]

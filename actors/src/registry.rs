@@ -81,6 +81,13 @@ where
         }
     }
 
+    /// Stops every actor of this registry with their threads (shutdown).
+    pub fn stop(&self) {
+        for arbiter in self.arbiters.iter() {
+            arbiter.stop();
+        }
+    }
+
     /// How many actors run.
     pub fn len(&self) -> usize {
         self.actors.lock().map(|a| a.len()).unwrap_or(0)

@@ -273,6 +273,11 @@ pub struct Rooms {
 }
 
 impl Rooms {
+    /// Stops every actor and its threads (shutdown).
+    pub fn stop(&self) {
+        self.registry.stop();
+    }
+
     /// Room actors on `arbiters` threads.
     pub fn new(repo: Repo, clock: SharedClock, bus: Bus, arbiters: usize) -> Self {
         Self {

@@ -134,3 +134,15 @@ impl Handler<Unschedule> for EventScheduler {
         self.unschedule(&msg.event_id);
     }
 }
+
+/// Stops the scheduler (shutdown).
+#[derive(Message, Debug)]
+#[rtype(result = "()")]
+pub struct Stop;
+
+impl Handler<Stop> for EventScheduler {
+    type Result = ();
+    fn handle(&mut self, _: Stop, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}

@@ -191,6 +191,13 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
+    // `HUDDLE_TEST_LOG=huddle=debug,warn cargo test …` shows the servers' logs.
+    if let Ok(filter) = std::env::var("HUDDLE_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
     let (db, database_url) = TestDb::create().await;
     let sms = FakeSmsGateway::start().await;
     let mut config = Config::defaults();

@@ -58,7 +58,7 @@ pub struct CreateClub {
 }
 
 async fn create_club(db: Db, m: CreateClub) -> RepoResult<Club> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO clubs (club_id, uid, name, cover, member_total, created_at) VALUES ($1, $2, $3, $4, 1, $5)")
         .bind(m.club_id.as_str())
         .bind(m.uid.as_str())
@@ -194,7 +194,7 @@ pub struct JoinClub {
 }
 
 async fn join_club(db: Db, m: JoinClub) -> RepoResult<Option<(Club, bool)>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !club_exists(&mut tx, &m.club_id).await? {
         return Ok(None);
     }
@@ -234,7 +234,7 @@ pub struct LeaveClub {
 }
 
 async fn leave_club(db: Db, m: LeaveClub) -> RepoResult<Option<bool>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     if !club_exists(&mut tx, &m.club_id).await? {
         return Ok(None);
     }

@@ -150,7 +150,7 @@ pub struct CreateEvent {
 }
 
 async fn create_event(db: Db, m: CreateEvent) -> RepoResult<Event> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     sqlx::query(
         "INSERT INTO events (event_id, uid, name, description, event_time, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
@@ -196,7 +196,7 @@ pub struct UpdateEvent {
 }
 
 async fn update_event(db: Db, m: UpdateEvent) -> RepoResult<Option<Event>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "UPDATE events SET name = $1, description = $2, \
          reminded_at = CASE WHEN event_time <> $3 THEN NULL ELSE reminded_at END, \
@@ -228,7 +228,7 @@ pub struct DeleteEvent {
 }
 
 async fn delete_event(db: Db, m: DeleteEvent) -> RepoResult<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     for table in ["event_members", "event_subscribers"] {
         sqlx::query(&format!("DELETE FROM {table} WHERE event_id = $1"))
             .bind(m.event_id.as_str())
@@ -345,7 +345,7 @@ pub struct Subscribe {
 }
 
 async fn subscribe(db: Db, m: Subscribe) -> RepoResult<bool> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM events WHERE event_id = $1")
         .bind(m.event_id.as_str())
         .fetch_one(&mut *tx)
@@ -386,7 +386,7 @@ async fn start_event(
     db: Db,
     m: StartEvent,
 ) -> RepoResult<Option<(Event, Room, Vec<StoredMessage>)>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let Some(event) = fetch_event(&mut tx, &m.event_id).await? else {
         return Ok(None);
     };
@@ -462,7 +462,7 @@ pub struct FireReminder {
 }
 
 async fn fire_reminder(db: Db, m: FireReminder) -> RepoResult<Vec<StoredMessage>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let claimed = sqlx::query("UPDATE events SET reminded_at = $1 WHERE event_id = $2 AND reminded_at IS NULL AND event_time <= $1")
         .bind(m.now)
         .bind(m.event_id.as_str())

@@ -144,7 +144,7 @@ pub struct CreateMessages {
 }
 
 async fn create_messages(db: Db, m: CreateMessages) -> RepoResult<Vec<StoredMessage>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let stored = insert_messages(&mut tx, m.messages, m.now).await?;
     tx.commit().await?;
     Ok(stored)
@@ -177,7 +177,7 @@ pub struct ListMessages {
 }
 
 async fn list_messages(db: Db, m: ListMessages) -> RepoResult<Vec<StoredMessage>> {
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
         "SELECT message_id, uid, title, content, url, origin_push_type, origin_uid, unread, created_at FROM messages \
          WHERE uid = $1 AND message_id < $2 ORDER BY message_id DESC LIMIT $3",

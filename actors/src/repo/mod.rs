@@ -122,6 +122,7 @@ repo_handlers!(Ping => ping);
 #[derive(Clone)]
 pub struct Repo {
     actors: Arc<[Addr<RepoActor>]>,
+    arbiters: Arc<[ArbiterHandle]>,
     next: Arc<AtomicUsize>,
     db: Db,
 }
@@ -130,15 +131,19 @@ impl Repo {
     /// Starts `actors` repository actors (at least one), each on its own arbiter.
     /// Must be called inside a running actix `System`.
     pub fn start(db: Db, actors: usize) -> Self {
-        let addrs: Vec<Addr<RepoActor>> = (0..actors.max(1))
-            .map(|_| {
+        let arbiters: Vec<ArbiterHandle> = (0..actors.max(1))
+            .map(|_| Arbiter::new().handle())
+            .collect();
+        let addrs: Vec<Addr<RepoActor>> = arbiters
+            .iter()
+            .map(|arbiter| {
                 let db = db.clone();
-                let arbiter = Arbiter::new();
-                RepoActor::start_in_arbiter(&arbiter.handle(), move |_| RepoActor { db })
+                RepoActor::start_in_arbiter(arbiter, move |_| RepoActor { db })
             })
             .collect();
         Self {
             actors: addrs.into(),
+            arbiters: arbiters.into(),
             next: Arc::new(AtomicUsize::new(0)),
             db,
         }
@@ -153,6 +158,13 @@ impl Repo {
     {
         let i = self.next.fetch_add(1, Ordering::Relaxed) % self.actors.len();
         self.actors[i].send(msg).await?
+    }
+
+    /// Stops the repository actors' threads (after the server stopped).
+    pub fn stop(&self) {
+        for arbiter in self.arbiters.iter() {
+            arbiter.stop();
+        }
     }
 
     /// The database (for shutdown).
