@@ -143,7 +143,8 @@ async fn event_json(
     Ok(EventJson::new(&view.event, view.notify, room))
 }
 
-async fn schedule(state: &AppState, event: &Event) {
+/// Arms the reminder unless it already went out.
+fn schedule(state: &AppState, event: &Event) {
     if event.reminded_at.is_none() {
         state.scheduler.do_send(Schedule {
             event_id: event.event_id.clone(),
@@ -166,7 +167,7 @@ async fn create_event(state: web::Data<AppState>, call: Profiled) -> ApiResult {
             now: state.clock.now_ms(),
         })
         .await?;
-    schedule(&state, &event).await;
+    schedule(&state, &event);
     ok(EventJson::new(&event, false, None))
 }
 
@@ -189,7 +190,7 @@ async fn update_event(
         })
         .await?
         .ok_or_else(not_found)?;
-    schedule(&state, &event).await;
+    schedule(&state, &event);
     let view = existing_event(&state, &event.event_id, &call.uid).await?;
     ok(event_json(&state, &view, &call.uid).await?)
 }
