@@ -51,8 +51,16 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "agora_app_id", default: "", help: "Agora app id for voice tokens (32 hex). Unset: a development pair is generated once, stored in the database and logged as such; its tokens are not accepted by Agora." },
     Setting { key: "agora_app_certificate", default: "", help: "Agora app certificate (secret; 32 hex). Set together with HUDDLE_AGORA_APP_ID." },
     Setting { key: "agora_token_version", default: "006", help: "Voice token format: 006 (AccessToken) or 007 (AccessToken2)." },
-    Setting { key: "rtc_token_ttl_secs", default: "3600", help: "Lifetime of a voice token; a member who took a token stays a live member of the room that long." },
-    Setting { key: "scheduler_tick_ms", default: "1000", help: "How often the event scheduler looks for due reminders." },
+    Setting { key: "rtc_token_ttl_secs", default: "3600", help: "Lifetime of a voice token: its join and publish privileges expire then. Room membership itself follows the WebSocket (see HUDDLE_ROOM_GRACE_MS)." },
+    Setting { key: "scheduler_tick_ms", default: "1000", help: "How often timers are checked: due event reminders, and members whose grace period is over." },
+    Setting { key: "room_grace_ms", default: "30000", help: "A room member with no WebSocket in the room (dropped, or took a token and never joined) leaves after this long." },
+    Setting { key: "room_history_events", default: "256", help: "Events each room keeps for resume." },
+    Setting { key: "room_history_ms", default: "300000", help: "Oldest event a room keeps for resume (ms); older gaps answer recovered: false." },
+    Setting { key: "ws_ping_interval_ms", default: "10000", help: "The server pings every WebSocket this often." },
+    Setting { key: "ws_idle_timeout_ms", default: "30000", help: "A WebSocket that sends nothing (not even a pong) for this long is closed (4001)." },
+    Setting { key: "ws_outbound_limit", default: "1024", help: "Frames queued for one WebSocket before it counts as a slow consumer and is closed (4008)." },
+    Setting { key: "ws_max_frame_bytes", default: "65536", help: "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009." },
+    Setting { key: "ws_max_bad_frames", default: "10", help: "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008)." },
     Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
     Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
 ];
@@ -162,6 +170,22 @@ pub struct Config {
     pub rtc_token_ttl_secs: u32,
     /// Scheduler tick (ms).
     pub scheduler_tick_ms: u64,
+    /// Grace period of a member with no WebSocket (ms).
+    pub room_grace_ms: u64,
+    /// Events kept per room for resume.
+    pub room_history_events: usize,
+    /// Oldest event kept for resume (ms).
+    pub room_history_ms: u64,
+    /// Server ping interval (ms).
+    pub ws_ping_interval_ms: u64,
+    /// Silence before a WebSocket is closed (ms).
+    pub ws_idle_timeout_ms: u64,
+    /// Frames queued per WebSocket before it is cut off.
+    pub ws_outbound_limit: usize,
+    /// Largest WebSocket message (bytes).
+    pub ws_max_frame_bytes: usize,
+    /// Bad frames tolerated per WebSocket.
+    pub ws_max_bad_frames: u32,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -264,6 +288,14 @@ impl Config {
             agora_token_version,
             rtc_token_ttl_secs: parse("rtc_token_ttl_secs", &get("rtc_token_ttl_secs"))?,
             scheduler_tick_ms: parse("scheduler_tick_ms", &get("scheduler_tick_ms"))?,
+            room_grace_ms: parse("room_grace_ms", &get("room_grace_ms"))?,
+            room_history_events: parse("room_history_events", &get("room_history_events"))?,
+            room_history_ms: parse("room_history_ms", &get("room_history_ms"))?,
+            ws_ping_interval_ms: positive("ws_ping_interval_ms", &get("ws_ping_interval_ms"))?,
+            ws_idle_timeout_ms: positive("ws_idle_timeout_ms", &get("ws_idle_timeout_ms"))?,
+            ws_outbound_limit: positive("ws_outbound_limit", &get("ws_outbound_limit"))?,
+            ws_max_frame_bytes: positive("ws_max_frame_bytes", &get("ws_max_frame_bytes"))?,
+            ws_max_bad_frames: parse("ws_max_bad_frames", &get("ws_max_bad_frames"))?,
             http_addr: parse("http_addr", &get("http_addr"))?,
             database_url: get("database_url"),
             database_max_connections: parse(
@@ -315,6 +347,22 @@ fn merge_toml(raw: &mut BTreeMap<&'static str, String>, text: &str) -> Result<()
         raw.insert(setting.key, text);
     }
     Ok(())
+}
+
+/// Like [`parse`], refusing 0.
+fn positive<T>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T: std::str::FromStr + PartialEq + From<u8>,
+    T::Err: fmt::Display,
+{
+    let v: T = parse(key, value)?;
+    if v == T::from(0) {
+        return Err(ConfigError(format!(
+            "HUDDLE_{} must be greater than 0",
+            key.to_ascii_uppercase()
+        )));
+    }
+    Ok(v)
 }
 
 fn parse<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>

@@ -222,6 +222,8 @@ impl From<huddle_actors::room::RoomError> for ApiError {
         match e {
             RoomError::NotFound => Self::business(BusinessCode::RoomNotFound),
             RoomError::Forbidden(why) => Self::Forbidden(why.into()),
+            RoomError::NotMember => Self::Forbidden(e.to_string()),
+            RoomError::BadRequest(why) => Self::BadRequest(why.into()),
             RoomError::Repo(e) => e.into(),
             RoomError::Mailbox(e) => Self::from(RepoError::Mailbox(e)),
         }

@@ -12,6 +12,8 @@
 //! - [`envelope`]: `{result, message, status}` and the HTTP layer's error type.
 //! - [`captcha`], [`sms`], [`phone`]: SMS login.
 //! - [`rtc`]: voice tokens (Agora AccessToken).
+//! - [`realtime`]: `GET /ws`, one session actor per WebSocket, the per-node hub
+//!   (protocol in `docs/realtime.md`).
 //! - The live model (actors, repository, cache) is the `huddle-actors` crate.
 
 pub mod auth;
@@ -21,6 +23,7 @@ pub mod config;
 pub mod envelope;
 pub mod http;
 pub mod phone;
+pub mod realtime;
 pub mod rtc;
 pub mod sms;
 pub mod startup;

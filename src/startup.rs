@@ -6,7 +6,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix::Actor;
+use actix::{Actor, Addr};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
@@ -17,7 +17,7 @@ use huddle_actors::club::Clubs;
 use huddle_actors::db::{redact_url, Db, DbOptions};
 use huddle_actors::repo::settings::GetOrInitSetting;
 use huddle_actors::repo::Repo;
-use huddle_actors::room::Rooms;
+use huddle_actors::room::{RoomSettings, Rooms};
 use huddle_actors::scheduler::EventScheduler;
 use huddle_actors::{SharedClock, SystemClock};
 
@@ -25,6 +25,8 @@ use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
 use crate::config::{Config, Secret};
 use crate::http;
+use crate::realtime::hub::{self, Hub};
+use crate::realtime::{SessionDeps, WsLimits};
 use crate::rtc::RtcTokens;
 use crate::state::AppState;
 
@@ -48,9 +50,72 @@ impl Default for Overrides {
 /// A built, not yet running, huddle server.
 pub struct Application {
     server: Server,
+    handle: ShutdownHandle,
     addr: SocketAddr,
     repo: Repo,
     state: web::Data<AppState>,
+    handle_signals: bool,
+}
+
+/// Stops a running server: WebSockets first (close 1001), then HTTP.
+#[derive(Clone)]
+pub struct ShutdownHandle {
+    server: ServerHandle,
+    hub: Addr<Hub>,
+}
+
+impl ShutdownHandle {
+    /// Tells every WebSocket to close with 1001 and the server to stop
+    /// (`graceful`: in-flight requests may finish within the shutdown
+    /// timeout). Both are sent at once; await the result to wait for the stop.
+    pub fn stop(&self, graceful: bool) -> impl std::future::Future<Output = ()> {
+        self.hub.do_send(hub::CloseAll);
+        self.server.stop(graceful)
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+fn room_settings(config: &Config) -> RoomSettings {
+    let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    RoomSettings {
+        grace_ms: ms(config.room_grace_ms),
+        history_events: config.room_history_events,
+        history_ms: ms(config.room_history_ms),
+        sweep_every: Duration::from_millis(config.scheduler_tick_ms.max(1)),
+    }
+}
+
+fn ws_limits(config: &Config) -> WsLimits {
+    WsLimits {
+        ping_interval: Duration::from_millis(config.ws_ping_interval_ms),
+        idle_timeout: Duration::from_millis(config.ws_idle_timeout_ms),
+        outbound_limit: config.ws_outbound_limit,
+        max_frame_bytes: config.ws_max_frame_bytes,
+        max_bad_frames: config.ws_max_bad_frames,
+    }
 }
 
 /// Opens the database and applies migrations.
@@ -135,7 +200,21 @@ impl Application {
         let rtc = rtc_tokens(&config, &repo, clock.now_ms()).await?;
         let bus = Bus::default();
         let actor_threads = workers.clamp(1, 4);
-        let rooms = Rooms::new(repo.clone(), clock.clone(), bus.clone(), actor_threads);
+        let rooms = Rooms::new(
+            repo.clone(),
+            clock.clone(),
+            bus.clone(),
+            room_settings(&config),
+            actor_threads,
+        );
+        let hub = Hub::new(bus.clone(), clock.clone()).start();
+        let realtime = SessionDeps {
+            rooms: rooms.clone(),
+            hub: hub.clone(),
+            repo: repo.clone(),
+            clock: clock.clone(),
+            limits: Arc::new(ws_limits(&config)),
+        };
         let clubs = Clubs::new(repo.clone(), clock.clone(), bus.clone(), actor_threads);
         let scheduler = EventScheduler::new(
             repo.clone(),
@@ -167,13 +246,14 @@ impl Application {
             scheduler,
             bus,
             rtc,
+            realtime,
         });
 
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let addr = listener.local_addr()?;
         let state = app_state.clone();
-        let mut server = HttpServer::new(move || {
+        let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .configure(http::routes)
@@ -184,17 +264,22 @@ impl Application {
         .workers(workers)
         .shutdown_timeout(config.shutdown_timeout_secs)
         .client_request_timeout(Duration::from_secs(10))
+        // Signals are handled here (see `run_until_stopped`), so that WebSockets
+        // are closed with 1001 before the server waits for connections to end.
+        .disable_signals()
         .listen(listener)?;
-        if !overrides.handle_signals {
-            server = server.disable_signals();
-        }
         let server = server.run();
         tracing::info!(addr = %addr, "listening");
         Ok(Self {
+            handle: ShutdownHandle {
+                server: server.handle(),
+                hub,
+            },
             server,
             addr,
             repo,
             state: app_state,
+            handle_signals: overrides.handle_signals,
         })
     }
 
@@ -204,13 +289,22 @@ impl Application {
     }
 
     /// A handle to stop the server.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    pub fn handle(&self) -> ShutdownHandle {
+        self.handle.clone()
     }
 
-    /// Serves until stopped (signal or handle), then drains: in-flight requests
-    /// finish, the scheduler and the actors stop, the database closes.
+    /// Serves until stopped (signal or handle), then drains: WebSockets are
+    /// closed (1001), in-flight requests finish, the scheduler and the actors
+    /// stop, the database closes.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        if self.handle_signals {
+            let handle = self.handle.clone();
+            actix_web::rt::spawn(async move {
+                wait_for_signal().await;
+                tracing::info!("signal received: shutting down");
+                handle.stop(true).await;
+            });
+        }
         self.server.await?;
         let _ = self
             .state

@@ -8,7 +8,7 @@ use actix::Addr;
 use huddle_actors::bus::{Bus, Notification};
 use huddle_actors::cache::Cache;
 use huddle_actors::club::Clubs;
-use huddle_actors::repo::message::{CreateMessages, NewMessage, StoredMessage};
+use huddle_actors::repo::message::{CreateMessages, Delivery, NewMessage};
 use huddle_actors::repo::Repo;
 use huddle_actors::room::Rooms;
 use huddle_actors::scheduler::EventScheduler;
@@ -18,6 +18,7 @@ use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
 use crate::config::Config;
 use crate::envelope::ApiError;
+use crate::realtime::SessionDeps;
 use crate::rtc::RtcTokens;
 
 /// Shared application state.
@@ -44,6 +45,8 @@ pub struct AppState {
     pub bus: Bus,
     /// Voice tokens.
     pub rtc: RtcTokens,
+    /// What WebSocket sessions need (hub, rooms, limits).
+    pub realtime: SessionDeps,
 }
 
 impl AppState {
@@ -61,7 +64,7 @@ impl AppState {
     }
 
     /// Publishes messages already written.
-    pub fn publish_messages(&self, messages: Vec<StoredMessage>) {
+    pub fn publish_messages(&self, messages: Vec<Delivery>) {
         for m in messages {
             self.bus.publish(Notification::Message(m));
         }

@@ -4,18 +4,53 @@
 
 use tokio::sync::broadcast;
 
-use crate::ids::{ClubId, RoomId, Uid};
-use crate::repo::message::StoredMessage;
+use crate::ids::{ClubId, EventId, RoomId, Uid};
+use crate::repo::message::Delivery;
 
 /// Something clients may need to hear about.
 #[derive(Debug, Clone)]
 pub enum Notification {
     /// A new inbox message for `message.uid`.
-    Message(StoredMessage),
+    Message(Delivery),
     /// The host closed a room.
     RoomClosed {
         /// Which room.
         room_id: RoomId,
+    },
+    /// Someone was invited into a room.
+    RoomInvited {
+        /// Which room.
+        room_id: RoomId,
+        /// Its title.
+        room_name: String,
+        /// Who invited.
+        inviter: Uid,
+        /// The inviter's nickname.
+        inviter_nickname: String,
+        /// Who is invited.
+        invitee: Uid,
+    },
+    /// An event's reminder went out.
+    EventReminder {
+        /// Which event.
+        event_id: EventId,
+        /// Its name.
+        name: String,
+        /// When it starts (ms).
+        event_time: i64,
+        /// Who was reminded (subscribers, hosts and guests).
+        recipients: Vec<Uid>,
+    },
+    /// An event's room was opened.
+    EventStarted {
+        /// Which event.
+        event_id: EventId,
+        /// Its name.
+        name: String,
+        /// The room it opened.
+        room_id: RoomId,
+        /// Who was told (subscribers, hosts and guests).
+        recipients: Vec<Uid>,
     },
     /// Someone joined a club.
     ClubMemberJoined {

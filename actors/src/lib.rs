@@ -11,6 +11,8 @@
 //!   message per operation.
 //! - [`room`], [`club`], [`scheduler`]: the live actors (one per open room, one per
 //!   active club, one event scheduler per node), found through [`registry`].
+//! - [`outbound`]: what live actors send to WebSocket connections (shared JSON
+//!   frames, close codes) and the never-waiting delivery with slow-consumer cut-off.
 //! - [`bus`]: every observable change, published after it is persisted.
 //! - [`notices`]: the texts of inbox messages.
 //! - [`cache`]: short-lived shared state with TTLs (captcha codes, send limits, the
@@ -23,6 +25,7 @@ pub mod club;
 pub mod db;
 pub mod ids;
 pub mod notices;
+pub mod outbound;
 pub mod registry;
 pub mod repo;
 pub mod room;

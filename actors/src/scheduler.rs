@@ -65,11 +65,19 @@ impl EventScheduler {
             };
             ctx.spawn(async move { repo.run(fire).await }.into_actor(self).map(
                 move |result, act, _| match result {
-                    Ok(messages) => {
-                        for m in messages {
-                            act.bus.publish(Notification::Message(m));
+                    Ok(Some((event, deliveries))) => {
+                        let recipients = deliveries.iter().map(|d| d.message.uid.clone()).collect();
+                        for d in deliveries {
+                            act.bus.publish(Notification::Message(d));
                         }
+                        act.bus.publish(Notification::EventReminder {
+                            event_id: event.event_id,
+                            name: event.name,
+                            event_time: event.event_time,
+                            recipients,
+                        });
                     }
+                    Ok(None) => {}
                     Err(e) => {
                         tracing::warn!(event = %event_id, error = %e, "reminder failed; retrying next tick");
                         if !act.times.contains_key(&event_id) {

@@ -208,7 +208,7 @@ async fn read_params(
 }
 
 /// Checks `ts`, `sign`, and the replay window for `caller` (a uid, or "-").
-async fn verify_signature(
+pub(crate) async fn verify_signature(
     state: &AppState,
     params: &Params,
     secret: &str,

@@ -95,8 +95,17 @@ impl Sessions {
         let (uid, token) = decoded
             .split_once(':')
             .ok_or_else(|| unauthorized("Authorization must hold uid:accessToken"))?;
-        let uid =
-            Uid::parse(uid).map_err(|_| unauthorized("uid in Authorization is not a valid uid"))?;
+        self.authenticate_pair(uid, token).await
+    }
+
+    /// Checks a `uid` and its `accessToken` (as the Basic header carries them,
+    /// or the WebSocket query string).
+    pub async fn authenticate_pair(
+        &self,
+        uid: &str,
+        token: &str,
+    ) -> Result<SessionRecord, ApiError> {
+        let uid = Uid::parse(uid).map_err(|_| unauthorized("uid is not a valid uid"))?;
         let claims = self
             .keys
             .verify(token)

@@ -1,6 +1,7 @@
 //! Seed section "Event" (日程): schedule, edit, delete, view, list, subscribe, start.
 
 use actix_web::web;
+use huddle_actors::bus::Notification;
 use huddle_actors::notices;
 use huddle_actors::repo::event::{
     CreateEvent, DeleteEvent, Event, EventView, GetEvent, ListEvents, StartEvent, Subscribe,
@@ -272,8 +273,9 @@ async fn notify(state: web::Data<AppState>, call: Profiled, path: web::Path<Stri
 async fn start(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let view = own_event(&state, &call, &path).await?;
     let now = state.clock.now_ms();
+    let opened = RoomId::new();
     let new_room = Room {
-        room_id: RoomId::new(),
+        room_id: opened.clone(),
         uid: call.uid.clone(),
         name: view.event.name.clone(),
         club_id: None,
@@ -292,7 +294,16 @@ async fn start(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
         .await?
         .ok_or_else(not_found)?;
     state.rooms.start(room.clone(), Default::default());
+    let recipients = messages.iter().map(|d| d.message.uid.clone()).collect();
     state.publish_messages(messages);
+    if room.room_id == opened {
+        state.bus.publish(Notification::EventStarted {
+            event_id: event.event_id.clone(),
+            name: event.name.clone(),
+            room_id: room.room_id.clone(),
+            recipients,
+        });
+    }
     let members = state
         .rooms
         .live_snapshot(&room.room_id, &call.uid)

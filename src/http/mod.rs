@@ -30,6 +30,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     club::routes(cfg);
     room::routes(cfg);
     event::routes(cfg);
+    crate::realtime::door::routes(cfg);
 }
 
 /// A path segment that must be an id; anything else is 400.

@@ -1,12 +1,16 @@
 //! Seed section "Room" (活动): create, view, list, voice token, close, share cache, invite.
 
 use actix_web::web;
+use huddle_actors::bus::Notification;
 use huddle_actors::notices;
 use huddle_actors::repo::club::GetClub;
 use huddle_actors::repo::profile::GetUserViews;
-use huddle_actors::repo::room::{CreateRoom, GetOrCreateRoomCache, ListRoomsFor, Room};
+use huddle_actors::repo::room::{CreateRoom, GetOrCreateRoomCache, ListRoomsFor, Room, RoomRoles};
 use huddle_actors::repo::social::{IsBlocked, MayInvite};
-use huddle_actors::room::{Admit, Close, Invite, LiveMember, RoomSnapshot, Snapshot};
+use huddle_actors::room::{
+    Admit, ChangeSpeaker, Close, Invite, LiveMember, MemberCard, RemoveMember, RoomSnapshot,
+    Snapshot,
+};
 use huddle_actors::{ClubId, RoomId, Uid};
 use serde::Serialize;
 
@@ -26,7 +30,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/room/{roomId}/token").post(token))
         .service(web::resource("/room/{roomId}/close").post(close))
         .service(web::resource("/room/{roomId}/cache").post(cache))
-        .service(web::resource("/room/{roomId}/invite/{uid}").post(invite));
+        .service(web::resource("/room/{roomId}/invite/{uid}").post(invite))
+        .service(
+            web::resource("/room/{roomId}/speaker/{uid}")
+                .post(allow_speaker)
+                .delete(revoke_speaker),
+        )
+        .service(web::resource("/room/{roomId}/remove/{uid}").post(remove_member));
 }
 
 /// A room as `viewer` sees it, with its club and live members.
@@ -151,7 +161,7 @@ async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
         closed_at: None,
     };
     state.repo.run(CreateRoom { room: room.clone() }).await?;
-    state.rooms.start(room.clone(), Default::default());
+    state.rooms.start(room.clone(), RoomRoles::default());
     ok(CreatedRoom {
         uid: room.uid.to_string(),
         create_time: room.created_at,
@@ -222,13 +232,17 @@ struct TokenResult {
 async fn token(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
     visible_room(&state, &call, &room_id).await?;
+    let me = existing_user(&state, &call.uid, &call.uid).await?;
     let member = state
         .rooms
         .ask(
             &room_id,
             Admit {
                 uid: call.uid.clone(),
-                ttl_ms: state.rtc.ttl_ms(),
+                card: MemberCard {
+                    nickname: me.nickname,
+                    avatar: me.avatar,
+                },
             },
         )
         .await?;
@@ -319,5 +333,70 @@ async fn invite(
             &room,
         )])
         .await?;
+    state.bus.publish(Notification::RoomInvited {
+        room_id: room.room_id.clone(),
+        room_name: room.name.clone(),
+        inviter: call.uid.clone(),
+        inviter_nickname: me.nickname,
+        invitee,
+    });
     ok_with(Empty {}, "邀请成功")
+}
+
+/// The room and the target of a host control, both valid ids of existing things.
+async fn host_control_target(
+    state: &AppState,
+    call: &Profiled,
+    path: web::Path<(String, String)>,
+) -> Result<(RoomId, Uid), ApiError> {
+    let (room_id, uid) = path.into_inner();
+    let room_id = path_id(&room_id, RoomId::parse)?;
+    let uid = path_id(&uid, Uid::parse)?;
+    existing_user(state, &call.uid, &uid).await?;
+    Ok((room_id, uid))
+}
+
+async fn change_speaker(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<(String, String)>,
+    allowed: bool,
+) -> ApiResult {
+    let (room_id, uid) = host_control_target(&state, &call, path).await?;
+    let by = call.uid.clone();
+    state
+        .rooms
+        .ask(&room_id, ChangeSpeaker { by, uid, allowed })
+        .await?;
+    ok(Empty {})
+}
+
+/// `POST /room/{roomId}/speaker/{uid}`: the host allows a member to speak.
+async fn allow_speaker(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
+    change_speaker(state, call, path, true).await
+}
+
+/// `DELETE /room/{roomId}/speaker/{uid}`: the host takes the floor back.
+async fn revoke_speaker(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
+    change_speaker(state, call, path, false).await
+}
+
+/// `POST /room/{roomId}/remove/{uid}`: the host removes someone (no new token, no join).
+async fn remove_member(
+    state: web::Data<AppState>,
+    call: Profiled,
+    path: web::Path<(String, String)>,
+) -> ApiResult {
+    let (room_id, uid) = host_control_target(&state, &call, path).await?;
+    let by = call.uid.clone();
+    state.rooms.ask(&room_id, RemoveMember { by, uid }).await?;
+    ok(Empty {})
 }

@@ -231,25 +231,31 @@ pub struct MessageItem {
     pub user_message_result: MessageJson,
 }
 
+impl From<&StoredMessage> for MessageJson {
+    fn from(m: &StoredMessage) -> Self {
+        Self {
+            create_time: m.created_at,
+            message_body: MessageBody {
+                title: m.title.clone(),
+                content: m.content.clone(),
+                url: m.url.clone(),
+            },
+            message_id: m.message_id,
+            message_type: 0,
+            origin_push_type: m.origin_push_type,
+            origin_uid: m.origin_uid.clone(),
+            uid: m.uid.to_string(),
+            unread: flag(m.unread),
+        }
+    }
+}
+
 impl From<&StoredMessage> for MessageItem {
     fn from(m: &StoredMessage) -> Self {
         Self {
             message_id: m.message_id,
             sequence_id: m.message_id.to_string(),
-            user_message_result: MessageJson {
-                create_time: m.created_at,
-                message_body: MessageBody {
-                    title: m.title.clone(),
-                    content: m.content.clone(),
-                    url: m.url.clone(),
-                },
-                message_id: m.message_id,
-                message_type: 0,
-                origin_push_type: m.origin_push_type,
-                origin_uid: m.origin_uid.clone(),
-                uid: m.uid.to_string(),
-                unread: flag(m.unread),
-            },
+            user_message_result: MessageJson::from(m),
         }
     }
 }

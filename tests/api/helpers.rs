@@ -11,7 +11,7 @@ use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
 use base64::Engine;
 use huddle::auth::signature::{self, DEFAULT_ACCESS_SECRET};
 use huddle::config::{Config, HttpSmsConfig, Secret, SmsProviderConfig};
-use huddle::startup::{Application, Overrides};
+use huddle::startup::{Application, Overrides, ShutdownHandle};
 use huddle_actors::{Clock, ManualClock};
 use reqwest::Method;
 use serde_json::Value;
@@ -177,7 +177,7 @@ pub struct TestApp {
     pub clock: Arc<ManualClock>,
     pub sms: FakeSmsGateway,
     pub config: Config,
-    pub handle: ServerHandle,
+    pub handle: ShutdownHandle,
     pub db: TestDb,
     /// The last ts handed out: every request's ts is distinct, as a real app's would be.
     pub calls: std::sync::atomic::AtomicI64,

@@ -404,8 +404,8 @@ async fn voice_tokens_switch_to_007() {
 }
 
 #[actix_web::test]
-async fn a_token_makes_the_caller_a_live_member_until_it_expires() {
-    let app = spawn_huddle_with(|c| c.rtc_token_ttl_secs = 120).await;
+async fn a_token_makes_the_caller_a_member_until_the_grace_period_ends_without_a_websocket() {
+    let app = spawn_huddle_with(|c| c.room_grace_ms = 120_000).await;
     let (host, k) = host_with_club(&app, "13800300015").await;
     let b = app.user("13800300016", "Bob").await;
     let r = id(&app.create_room(&host, "Room", &k).await, "roomId");
@@ -442,7 +442,7 @@ async fn a_token_makes_the_caller_a_live_member_until_it_expires() {
     let room = app.room(&host, &r).await;
     assert!(
         member(&room, &b.uid).is_none(),
-        "gone once the token expired: {room}"
+        "gone once the grace period passed with no WebSocket join: {room}"
     );
     assert!(member(&room, &host.uid).is_none(), "{room}");
     assert_eq!(room["memberTotal"], total_before, "{room}");
@@ -748,7 +748,7 @@ async fn invites_need_a_relation_and_send_a_message() {
 
 #[actix_web::test]
 async fn invites_into_an_open_room_need_a_live_inviter() {
-    let app = spawn_huddle_with(|c| c.rtc_token_ttl_secs = 60).await;
+    let app = spawn_huddle_with(|c| c.room_grace_ms = 60_000).await;
     let (a, k) = host_with_club(&app, "13800300032").await;
     let b = app.user("13800300033", "Bob").await;
     let d = app.user("13800300034", "Dan").await;
@@ -768,7 +768,7 @@ async fn invites_into_an_open_room_need_a_live_inviter() {
     let m = messages_where(&msgs, 2, &format!("chaoqer://room/{r}"));
     assert_eq!(m.len(), 1);
     assert_eq!(m[0]["originUid"], b.uid.as_str());
-    // once B's token expired, B is no longer live
+    // B never joined over a WebSocket: after the grace period B is no longer live
     app.clock.advance(61_000);
     invite(&b, &d.uid).await.protocol(403, "Forbidden");
     // the host needs no token

@@ -6,7 +6,7 @@ use actix::Message;
 use sqlx::any::AnyRow;
 use sqlx::{Any, Row, Transaction};
 
-use super::message::{insert_messages, NewMessage, StoredMessage};
+use super::message::{insert_messages, Delivery, NewMessage};
 use super::page::{keyset, PageQuery};
 use super::room::{insert_room, room, Room};
 use super::{repo_handlers, RepoResult};
@@ -370,7 +370,7 @@ pub type ComposeEventMessage = fn(&Event, Option<&Room>, &Uid) -> NewMessage;
 /// a room was opened, notifies members and subscribers but the creator.
 /// `None` when the event does not exist.
 #[derive(Message)]
-#[rtype(result = "RepoResult<Option<(Event, Room, Vec<StoredMessage>)>>")]
+#[rtype(result = "RepoResult<Option<(Event, Room, Vec<Delivery>)>>")]
 pub struct StartEvent {
     /// Which event.
     pub event_id: EventId,
@@ -382,10 +382,7 @@ pub struct StartEvent {
     pub now: i64,
 }
 
-async fn start_event(
-    db: Db,
-    m: StartEvent,
-) -> RepoResult<Option<(Event, Room, Vec<StoredMessage>)>> {
+async fn start_event(db: Db, m: StartEvent) -> RepoResult<Option<(Event, Room, Vec<Delivery>)>> {
     let mut tx = db.begin_write().await?;
     let Some(event) = fetch_event(&mut tx, &m.event_id).await? else {
         return Ok(None);
@@ -451,7 +448,7 @@ async fn pending_reminders(db: Db, _: PendingReminders) -> RepoResult<Vec<(Event
 /// also with several nodes). Answers the messages written (empty when not due,
 /// already sent, or deleted).
 #[derive(Message)]
-#[rtype(result = "RepoResult<Vec<StoredMessage>>")]
+#[rtype(result = "RepoResult<Option<(Event, Vec<Delivery>)>>")]
 pub struct FireReminder {
     /// Which event.
     pub event_id: EventId,
@@ -461,7 +458,7 @@ pub struct FireReminder {
     pub now: i64,
 }
 
-async fn fire_reminder(db: Db, m: FireReminder) -> RepoResult<Vec<StoredMessage>> {
+async fn fire_reminder(db: Db, m: FireReminder) -> RepoResult<Option<(Event, Vec<Delivery>)>> {
     let mut tx = db.begin_write().await?;
     let claimed = sqlx::query("UPDATE events SET reminded_at = $1 WHERE event_id = $2 AND reminded_at IS NULL AND event_time <= $1")
         .bind(m.now)
@@ -470,10 +467,10 @@ async fn fire_reminder(db: Db, m: FireReminder) -> RepoResult<Vec<StoredMessage>
         .await?
         .rows_affected();
     if claimed == 0 {
-        return Ok(Vec::new());
+        return Ok(None);
     }
     let Some(event) = fetch_event(&mut tx, &m.event_id).await? else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     let messages: Vec<NewMessage> = recipients(&mut tx, &m.event_id)
         .await?
@@ -482,7 +479,7 @@ async fn fire_reminder(db: Db, m: FireReminder) -> RepoResult<Vec<StoredMessage>
         .collect();
     let stored = insert_messages(&mut tx, messages, m.now).await?;
     tx.commit().await?;
-    Ok(stored)
+    Ok(Some((event, stored)))
 }
 
 repo_handlers!(

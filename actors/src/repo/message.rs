@@ -87,7 +87,7 @@ pub(crate) async fn insert_messages(
     tx: &mut Transaction<'static, Any>,
     messages: Vec<NewMessage>,
     now: i64,
-) -> RepoResult<Vec<StoredMessage>> {
+) -> RepoResult<Vec<Delivery>> {
     let mut stored = Vec::with_capacity(messages.len());
     for m in messages {
         let mut attempts = 0;
@@ -130,12 +130,39 @@ pub(crate) async fn insert_messages(
             created_at: now,
         });
     }
-    Ok(stored)
+    let mut unread: std::collections::HashMap<Uid, i64> = std::collections::HashMap::new();
+    for m in &stored {
+        if !unread.contains_key(&m.uid) {
+            let total: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM messages WHERE uid = $1 AND unread = 1")
+                    .bind(m.uid.as_str())
+                    .fetch_one(&mut **tx)
+                    .await?;
+            unread.insert(m.uid.clone(), total);
+        }
+    }
+    Ok(stored
+        .into_iter()
+        .map(|message| Delivery {
+            unread_total: unread.get(&message.uid).copied().unwrap_or(0),
+            message,
+        })
+        .collect())
+}
+
+/// A message just written, with its recipient's unread total right after the
+/// write (what a realtime `message.new` carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The message.
+    pub message: StoredMessage,
+    /// The recipient's unread messages, this one included.
+    pub unread_total: i64,
 }
 
 /// Creates messages (one transaction).
 #[derive(Message, Debug)]
-#[rtype(result = "RepoResult<Vec<StoredMessage>>")]
+#[rtype(result = "RepoResult<Vec<Delivery>>")]
 pub struct CreateMessages {
     /// What to create.
     pub messages: Vec<NewMessage>,
@@ -143,7 +170,7 @@ pub struct CreateMessages {
     pub now: i64,
 }
 
-async fn create_messages(db: Db, m: CreateMessages) -> RepoResult<Vec<StoredMessage>> {
+async fn create_messages(db: Db, m: CreateMessages) -> RepoResult<Vec<Delivery>> {
     let mut tx = db.begin_write().await?;
     let stored = insert_messages(&mut tx, m.messages, m.now).await?;
     tx.commit().await?;

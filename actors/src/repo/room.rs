@@ -91,22 +91,6 @@ async fn get_room(db: Db, m: GetRoom) -> RepoResult<Option<Room>> {
     row.as_ref().map(room).transpose()
 }
 
-/// The uids invited to a room.
-#[derive(Message, Debug)]
-#[rtype(result = "RepoResult<Vec<Uid>>")]
-pub struct RoomInvitees {
-    /// Which room.
-    pub room_id: RoomId,
-}
-
-async fn room_invitees(db: Db, m: RoomInvitees) -> RepoResult<Vec<Uid>> {
-    let uids: Vec<String> = sqlx::query_scalar("SELECT uid FROM room_invites WHERE room_id = $1")
-        .bind(m.room_id.as_str())
-        .fetch_all(db.pool())
-        .await?;
-    uids.iter().map(|u| Ok(Uid::parse(u)?)).collect()
-}
-
 /// Records an invite (idempotent).
 #[derive(Message, Debug)]
 #[rtype(result = "RepoResult<()>")]
@@ -217,10 +201,154 @@ async fn get_or_create_room_cache(db: Db, m: GetOrCreateRoomCache) -> RepoResult
     Ok(RoomCacheId::parse(&id)?)
 }
 
+/// Who holds a role in a room: invited, allowed to speak, removed by the host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RoomRoles {
+    /// Invited (may enter an invite-only room).
+    pub invitees: Vec<Uid>,
+    /// Allowed to speak (`allowLive`).
+    pub speakers: Vec<Uid>,
+    /// Removed by the host (refused a token and a join).
+    pub removed: Vec<Uid>,
+}
+
+/// The roles of a room, loaded when its actor starts.
+#[derive(Message, Debug)]
+#[rtype(result = "RepoResult<RoomRoles>")]
+pub struct LoadRoomRoles {
+    /// Which room.
+    pub room_id: RoomId,
+}
+
+async fn uids_of(db: &Db, sql: &str, room_id: &RoomId) -> RepoResult<Vec<Uid>> {
+    let uids: Vec<String> = sqlx::query_scalar(sql)
+        .bind(room_id.as_str())
+        .fetch_all(db.pool())
+        .await?;
+    uids.iter().map(|u| Ok(Uid::parse(u)?)).collect()
+}
+
+async fn load_room_roles(db: Db, m: LoadRoomRoles) -> RepoResult<RoomRoles> {
+    Ok(RoomRoles {
+        invitees: uids_of(
+            &db,
+            "SELECT uid FROM room_invites WHERE room_id = $1",
+            &m.room_id,
+        )
+        .await?,
+        speakers: uids_of(
+            &db,
+            "SELECT uid FROM room_speakers WHERE room_id = $1",
+            &m.room_id,
+        )
+        .await?,
+        removed: uids_of(
+            &db,
+            "SELECT uid FROM room_removals WHERE room_id = $1",
+            &m.room_id,
+        )
+        .await?,
+    })
+}
+
+/// Allows (or stops allowing) `uid` to speak in a room; idempotent.
+#[derive(Message, Debug)]
+#[rtype(result = "RepoResult<()>")]
+pub struct SetSpeaker {
+    /// Which room.
+    pub room_id: RoomId,
+    /// Who.
+    pub uid: Uid,
+    /// The host deciding.
+    pub by: Uid,
+    /// Allowed or not.
+    pub allowed: bool,
+    /// Now (ms).
+    pub now: i64,
+}
+
+async fn set_speaker(db: Db, m: SetSpeaker) -> RepoResult<()> {
+    let query = if m.allowed {
+        sqlx::query("INSERT INTO room_speakers (room_id, uid, granted_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (room_id, uid) DO NOTHING")
+            .bind(m.room_id.as_str())
+            .bind(m.uid.as_str())
+            .bind(m.by.as_str())
+            .bind(m.now)
+    } else {
+        sqlx::query("DELETE FROM room_speakers WHERE room_id = $1 AND uid = $2")
+            .bind(m.room_id.as_str())
+            .bind(m.uid.as_str())
+    };
+    query.execute(db.pool()).await?;
+    Ok(())
+}
+
+/// The host removes `uid` from a room: recorded (deny list), speaker role dropped.
+#[derive(Message, Debug)]
+#[rtype(result = "RepoResult<()>")]
+pub struct RemoveFromRoom {
+    /// Which room.
+    pub room_id: RoomId,
+    /// Who is removed.
+    pub uid: Uid,
+    /// The host.
+    pub by: Uid,
+    /// Now (ms).
+    pub now: i64,
+}
+
+async fn remove_from_room(db: Db, m: RemoveFromRoom) -> RepoResult<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("INSERT INTO room_removals (room_id, uid, removed_by, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (room_id, uid) DO NOTHING")
+        .bind(m.room_id.as_str())
+        .bind(m.uid.as_str())
+        .bind(m.by.as_str())
+        .bind(m.now)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM room_speakers WHERE room_id = $1 AND uid = $2")
+        .bind(m.room_id.as_str())
+        .bind(m.uid.as_str())
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Reserves the next `block` sequence numbers of a room's events and answers
+/// the new upper bound: the caller may use `(bound - block, bound]`. An atomic
+/// update, so two actors (or nodes) never get the same numbers.
+#[derive(Message, Debug)]
+#[rtype(result = "RepoResult<i64>")]
+pub struct ReserveSeqs {
+    /// Which room.
+    pub room_id: RoomId,
+    /// How many.
+    pub block: i64,
+}
+
+async fn reserve_seqs(db: Db, m: ReserveSeqs) -> RepoResult<i64> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE rooms SET seq_reserved = seq_reserved + $1 WHERE room_id = $2")
+        .bind(m.block)
+        .bind(m.room_id.as_str())
+        .execute(&mut *tx)
+        .await?;
+    let bound: i64 = sqlx::query_scalar("SELECT seq_reserved FROM rooms WHERE room_id = $1")
+        .bind(m.room_id.as_str())
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(bound)
+}
+
 repo_handlers!(
     CreateRoom => create_room,
     GetRoom => get_room,
-    RoomInvitees => room_invitees,
+    LoadRoomRoles => load_room_roles,
+    SetSpeaker => set_speaker,
+    RemoveFromRoom => remove_from_room,
+    ReserveSeqs => reserve_seqs,
     AddInvite => add_invite,
     CloseRoom => close_room,
     ListRoomsFor => list_rooms_for,

@@ -1,0 +1,75 @@
+//! `GET /ws`: authenticates the upgrade like a REST call, then hands the
+//! connection to a [`MemberSession`]. Credentials come either as query
+//! parameters (`uid`, `accessToken`: browsers cannot set headers on a
+//! WebSocket) or as the REST `Authorization: Basic base64(uid:accessToken)`
+//! header; in both cases the query carries `ts` and `sign`, signed with the
+//! session's `accessSecret` over every query parameter but `sign`. Any failure
+//! is answered before the upgrade with HTTP 401 and the envelope.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+
+use super::session::MemberSession;
+use crate::auth::params::{BodyKind, Params};
+use crate::auth::verify_signature;
+use crate::envelope::ApiError;
+use crate::state::AppState;
+
+/// `/ws`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/ws").get(upgrade));
+}
+
+/// Every refusal before the upgrade is a 401, except an outage (503).
+fn as_unauthorized(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Unauthorized(_) | ApiError::Unavailable(_) => e,
+        ApiError::Business { .. } => ApiError::Unauthorized(
+            "sign already used: every connection needs a fresh ts and sign".into(),
+        ),
+        other => ApiError::Unauthorized(other.to_string()),
+    }
+}
+
+async fn upgrade(
+    req: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let params = Params::parse(req.query_string(), BodyKind::None, &[]).map_err(as_unauthorized)?;
+    let session = match req.headers().get(header::AUTHORIZATION) {
+        Some(value) => {
+            let value = value
+                .to_str()
+                .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+            state.sessions.authenticate(value).await?
+        }
+        None => {
+            let (Some(uid), Some(token)) = (params.optional("uid"), params.optional("accessToken"))
+            else {
+                return Err(ApiError::Unauthorized(
+                    "uid and accessToken (query) or an Authorization header are required".into(),
+                ));
+            };
+            state.sessions.authenticate_pair(uid, token).await?
+        }
+    };
+    verify_signature(
+        &state,
+        &params,
+        &session.access_secret,
+        session.uid.as_str(),
+    )
+    .await
+    .map_err(as_unauthorized)?;
+    if session.account_frozen {
+        return Err(ApiError::Unauthorized("account frozen".into()));
+    }
+    let limits = state.realtime.limits.clone();
+    let actor = MemberSession::new(session.uid, state.realtime.clone());
+    ws::WsResponseBuilder::new(actor, &req, payload)
+        .frame_size(limits.max_frame_bytes)
+        .start()
+        .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))
+}

@@ -1,0 +1,372 @@
+//! The hub: one actor per node that knows every WebSocket connection of the
+//! node by user and by subscription, listens to the [`Bus`] and turns
+//! user-addressed and topic notifications into frames (`message.new`,
+//! `room.invited`, `event.reminder`, `event.started`, `club.member_joined`,
+//! `club.member_left`). Room events do not pass here: rooms fan out to their
+//! own connections.
+
+use std::collections::{HashMap, HashSet};
+
+use actix::prelude::*;
+use huddle_actors::bus::{Bus, Notification};
+use huddle_actors::outbound::{close, cut_off, offer, ConnId, Frame, Offered, Outbound, Outbox};
+use huddle_actors::{SharedClock, Uid};
+use serde_json::{json, Value};
+use tokio::sync::broadcast;
+
+use super::protocol::Topic;
+use crate::http::views::MessageJson;
+
+/// Most subscriptions one connection may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
+
+struct HubConn {
+    uid: Uid,
+    outbox: Outbox,
+    topics: HashSet<Topic>,
+}
+
+/// Connections of this node, by user and by topic.
+pub struct Hub {
+    conns: HashMap<ConnId, HubConn>,
+    users: HashMap<Uid, HashSet<ConnId>>,
+    topics: HashMap<Topic, HashSet<ConnId>>,
+    bus: Bus,
+    clock: SharedClock,
+}
+
+impl Hub {
+    /// A hub listening to `bus`.
+    pub fn new(bus: Bus, clock: SharedClock) -> Self {
+        Self {
+            conns: HashMap::new(),
+            users: HashMap::new(),
+            topics: HashMap::new(),
+            bus,
+            clock,
+        }
+    }
+
+    fn forget(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some(set) = self.users.get_mut(&c.uid) {
+            set.remove(&conn);
+            if set.is_empty() {
+                self.users.remove(&c.uid);
+            }
+        }
+        for topic in c.topics {
+            self.unlink(&topic, conn);
+        }
+    }
+
+    fn unlink(&mut self, topic: &Topic, conn: ConnId) {
+        if let Some(set) = self.topics.get_mut(topic) {
+            set.remove(&conn);
+            if set.is_empty() {
+                self.topics.remove(topic);
+            }
+        }
+    }
+
+    fn send_to(&mut self, targets: impl IntoIterator<Item = ConnId>, frame: &Frame) {
+        let mut dropped = Vec::new();
+        for conn in targets {
+            let Some(c) = self.conns.get(&conn) else {
+                continue;
+            };
+            match offer(&c.outbox, Outbound::Frame(frame.clone())) {
+                Offered::Queued => {}
+                Offered::Full => {
+                    cut_off(&c.outbox);
+                    dropped.push(conn);
+                }
+                Offered::Gone => dropped.push(conn),
+            }
+        }
+        for conn in dropped {
+            self.forget(conn);
+        }
+    }
+
+    fn user_conns<'a>(&self, uids: impl IntoIterator<Item = &'a Uid>) -> HashSet<ConnId> {
+        uids.into_iter()
+            .filter_map(|u| self.users.get(u))
+            .flatten()
+            .copied()
+            .collect()
+    }
+
+    fn topic_conns(&self, topic: &Topic) -> HashSet<ConnId> {
+        self.topics.get(topic).cloned().unwrap_or_default()
+    }
+
+    fn route(&mut self, notification: Notification) {
+        let ts = self.clock.now_ms();
+        let (targets, frame): (HashSet<ConnId>, Value) = match notification {
+            Notification::Message(d) => (
+                self.user_conns([&d.message.uid]),
+                json!({
+                    "type": "message.new",
+                    "ts": ts,
+                    "message": MessageJson::from(&d.message),
+                    "unreadTotal": d.unread_total,
+                }),
+            ),
+            Notification::RoomInvited {
+                room_id,
+                room_name,
+                inviter,
+                inviter_nickname,
+                invitee,
+            } => (
+                self.user_conns([&invitee]),
+                json!({
+                    "type": "room.invited",
+                    "roomId": room_id,
+                    "ts": ts,
+                    "roomName": room_name,
+                    "inviter": { "uid": inviter, "nickname": inviter_nickname },
+                }),
+            ),
+            Notification::ClubMemberJoined {
+                club_id,
+                uid,
+                member_total,
+            } => (
+                self.topic_conns(&Topic::Club(club_id.clone())),
+                json!({
+                    "type": "club.member_joined",
+                    "clubId": club_id,
+                    "ts": ts,
+                    "uid": uid,
+                    "memberTotal": member_total,
+                }),
+            ),
+            Notification::ClubMemberLeft {
+                club_id,
+                uid,
+                member_total,
+            } => (
+                self.topic_conns(&Topic::Club(club_id.clone())),
+                json!({
+                    "type": "club.member_left",
+                    "clubId": club_id,
+                    "ts": ts,
+                    "uid": uid,
+                    "memberTotal": member_total,
+                }),
+            ),
+            Notification::EventReminder {
+                event_id,
+                name,
+                event_time,
+                recipients,
+            } => {
+                let mut targets = self.user_conns(&recipients);
+                targets.extend(self.topic_conns(&Topic::Event(event_id.clone())));
+                (
+                    targets,
+                    json!({
+                        "type": "event.reminder",
+                        "eventId": event_id,
+                        "ts": ts,
+                        "name": name,
+                        "eventTime": event_time,
+                    }),
+                )
+            }
+            Notification::EventStarted {
+                event_id,
+                name,
+                room_id,
+                recipients,
+            } => {
+                let mut targets = self.user_conns(&recipients);
+                targets.extend(self.topic_conns(&Topic::Event(event_id.clone())));
+                (
+                    targets,
+                    json!({
+                        "type": "event.started",
+                        "eventId": event_id,
+                        "ts": ts,
+                        "name": name,
+                        "roomId": room_id,
+                    }),
+                )
+            }
+            // Rooms tell their own connections.
+            Notification::RoomClosed { .. } => return,
+        };
+        if targets.is_empty() {
+            return;
+        }
+        let frame: Frame = frame.to_string().into();
+        self.send_to(targets, &frame);
+    }
+}
+
+impl Actor for Hub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        let receiver = self.bus.subscribe();
+        ctx.add_stream(futures_util::stream::unfold(receiver, next_notification));
+    }
+}
+
+async fn next_notification(
+    mut rx: broadcast::Receiver<Notification>,
+) -> Option<(Notification, broadcast::Receiver<Notification>)> {
+    loop {
+        match rx.recv().await {
+            Ok(n) => return Some((n, rx)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "hub fell behind the bus; notifications lost");
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+    }
+}
+
+impl StreamHandler<Notification> for Hub {
+    fn handle(&mut self, item: Notification, _: &mut Self::Context) {
+        self.route(item);
+    }
+
+    fn finished(&mut self, _: &mut Self::Context) {
+        // The bus lives as long as the server; keep serving registrations.
+    }
+}
+
+/// A connection opened.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Connect {
+    /// Which.
+    pub conn: ConnId,
+    /// Whose.
+    pub uid: Uid,
+    /// Where frames go.
+    pub outbox: Outbox,
+}
+
+impl Handler<Connect> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Connect, _: &mut Self::Context) {
+        self.users
+            .entry(msg.uid.clone())
+            .or_default()
+            .insert(msg.conn);
+        self.conns.insert(
+            msg.conn,
+            HubConn {
+                uid: msg.uid,
+                outbox: msg.outbox,
+                topics: HashSet::new(),
+            },
+        );
+    }
+}
+
+/// A connection closed (every exit path sends this).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Disconnect {
+    /// Which.
+    pub conn: ConnId,
+}
+
+impl Handler<Disconnect> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Disconnect, _: &mut Self::Context) {
+        self.forget(msg.conn);
+    }
+}
+
+/// Subscribe a connection to a topic; `false` past [`MAX_SUBSCRIPTIONS`].
+#[derive(Message)]
+#[rtype(result = "bool")]
+pub struct Subscribe {
+    /// Which connection.
+    pub conn: ConnId,
+    /// To what.
+    pub topic: Topic,
+}
+
+impl Handler<Subscribe> for Hub {
+    type Result = bool;
+
+    fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) -> bool {
+        let Some(c) = self.conns.get_mut(&msg.conn) else {
+            return false;
+        };
+        if !c.topics.contains(&msg.topic) && c.topics.len() >= MAX_SUBSCRIPTIONS {
+            return false;
+        }
+        c.topics.insert(msg.topic.clone());
+        self.topics.entry(msg.topic).or_default().insert(msg.conn);
+        true
+    }
+}
+
+/// Unsubscribe a connection from a topic (no-op when not subscribed).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Unsubscribe {
+    /// Which connection.
+    pub conn: ConnId,
+    /// From what.
+    pub topic: Topic,
+}
+
+impl Handler<Unsubscribe> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: Unsubscribe, _: &mut Self::Context) {
+        if let Some(c) = self.conns.get_mut(&msg.conn) {
+            c.topics.remove(&msg.topic);
+        }
+        self.unlink(&msg.topic, msg.conn);
+    }
+}
+
+/// Closes every connection with 1001 (server shutting down); answers how many.
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CloseAll;
+
+impl Handler<CloseAll> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, _: CloseAll, _: &mut Self::Context) -> usize {
+        let n = self.conns.len();
+        if n > 0 {
+            tracing::info!(connections = n, "closing websockets");
+        }
+        for c in self.conns.values() {
+            c.outbox.do_send(Outbound::Close {
+                code: close::GOING_AWAY,
+                reason: "server shutting down",
+            });
+        }
+        n
+    }
+}
+
+/// How many connections this node holds (for metrics and tests).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountConnections;
+
+impl Handler<CountConnections> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, _: CountConnections, _: &mut Self::Context) -> usize {
+        self.conns.len()
+    }
+}

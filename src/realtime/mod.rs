@@ -1,0 +1,18 @@
+//! The realtime layer: WebSockets next to the REST routes.
+//!
+//! - [`door`]: `GET /ws`, authentication before the upgrade.
+//! - [`session`]: one `MemberSession` actor per connection (ops in, frames out,
+//!   heartbeat, limits, cleanup on every exit path).
+//! - [`hub`]: one actor per node routing bus notifications to users' and
+//!   subscribers' connections.
+//! - [`protocol`]: client ops and the frames that answer them.
+//!
+//! Room events come from the room actors themselves (`huddle_actors::room`).
+//! `docs/realtime.md` documents the protocol.
+
+pub mod door;
+pub mod hub;
+pub mod protocol;
+pub mod session;
+
+pub use session::{SessionDeps, WsLimits};
