@@ -60,6 +60,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "ws_idle_timeout_ms", default: "30000", help: "A WebSocket that sends nothing (not even a pong) for this long is closed (4001)." },
     Setting { key: "ws_outbound_limit", default: "1024", help: "Frames queued for one WebSocket before it counts as a slow consumer and is closed (4008)." },
     Setting { key: "ws_max_frame_bytes", default: "65536", help: "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009." },
+    Setting { key: "socket_send_buffer_bytes", default: "0", help: "Kernel send buffer of each client connection (SO_SNDBUF); 0 = the kernel's autotuning. A small value bounds the memory a slow client can hold in the kernel before its WebSocket queue counts as full." },
     Setting { key: "ws_max_bad_frames", default: "10", help: "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008)." },
     Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
     Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
@@ -186,6 +187,8 @@ pub struct Config {
     pub ws_max_frame_bytes: usize,
     /// Bad frames tolerated per WebSocket.
     pub ws_max_bad_frames: u32,
+    /// SO_SNDBUF of client connections (0 = kernel autotuning).
+    pub socket_send_buffer_bytes: usize,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -296,6 +299,10 @@ impl Config {
             ws_outbound_limit: positive("ws_outbound_limit", &get("ws_outbound_limit"))?,
             ws_max_frame_bytes: positive("ws_max_frame_bytes", &get("ws_max_frame_bytes"))?,
             ws_max_bad_frames: parse("ws_max_bad_frames", &get("ws_max_bad_frames"))?,
+            socket_send_buffer_bytes: parse(
+                "socket_send_buffer_bytes",
+                &get("socket_send_buffer_bytes"),
+            )?,
             http_addr: parse("http_addr", &get("http_addr"))?,
             database_url: get("database_url"),
             database_max_connections: parse(

@@ -98,6 +98,43 @@ async fn wait_for_signal() {
     }
 }
 
+/// Options set on every accepted client connection.
+#[derive(Debug, Clone, Copy)]
+struct SocketOptions {
+    /// SO_SNDBUF, when set.
+    send_buffer: Option<usize>,
+    /// TCP_USER_TIMEOUT: a peer that acknowledges nothing (not even window
+    /// probes of a client that stopped reading) for this long is dropped by
+    /// the kernel; the WebSocket idle timeout cannot run for such a socket,
+    /// because its session is not polled while its writes are blocked.
+    user_timeout: Duration,
+}
+
+impl SocketOptions {
+    fn from_config(config: &Config) -> Self {
+        Self {
+            send_buffer: Some(config.socket_send_buffer_bytes).filter(|n| *n > 0),
+            user_timeout: Duration::from_millis(config.ws_idle_timeout_ms),
+        }
+    }
+
+    fn apply(self, conn: &dyn std::any::Any) {
+        let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>() else {
+            return;
+        };
+        let socket = socket2::SockRef::from(stream);
+        if let Some(size) = self.send_buffer {
+            if let Err(e) = socket.set_send_buffer_size(size) {
+                tracing::warn!(error = %e, "cannot set SO_SNDBUF");
+            }
+        }
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        if let Err(e) = socket.set_tcp_user_timeout(Some(self.user_timeout)) {
+            tracing::warn!(error = %e, "cannot set TCP_USER_TIMEOUT");
+        }
+    }
+}
+
 fn room_settings(config: &Config) -> RoomSettings {
     let ms = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
     RoomSettings {
@@ -253,6 +290,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let addr = listener.local_addr()?;
         let state = app_state.clone();
+        let socket_options = SocketOptions::from_config(&config);
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
@@ -261,6 +299,7 @@ impl Application {
                 .wrap(from_fn(http::json_errors))
                 .wrap(from_fn(http::request_log))
         })
+        .on_connect(move |conn, _| socket_options.apply(conn))
         .workers(workers)
         .shutdown_timeout(config.shutdown_timeout_secs)
         .client_request_timeout(Duration::from_secs(10))

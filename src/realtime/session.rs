@@ -112,7 +112,8 @@ impl MemberSession {
         }
     }
 
-    /// Runs an op; async ones answer when done (acks may interleave with events).
+    /// Runs an op. Ops of one connection run one at a time, in the order they
+    /// arrived (`ctx.wait`), so their effects and answers keep that order.
     fn run(&mut self, request: Request, ctx: &mut ws::WebsocketContext<Self>) {
         let Request { id, op } = request;
         let name = op.name();
@@ -271,7 +272,7 @@ impl MemberSession {
         Fut: std::future::Future<Output = Result<Addr<RoomActor>, RoomError>> + 'static,
     {
         let fut = attach(self.deps.rooms.clone(), room_id.clone());
-        ctx.spawn(
+        ctx.wait(
             fut.into_actor(self)
                 .map(move |result, act, ctx| match result {
                     Ok(addr) => {
@@ -303,7 +304,7 @@ impl MemberSession {
     ) where
         Fut: std::future::Future<Output = Result<Vec<(&'static str, Value)>, OpError>> + 'static,
     {
-        ctx.spawn(
+        ctx.wait(
             work.into_actor(self)
                 .map(move |result, act, ctx| match result {
                     Ok(fields) => ctx.text(protocol::ack(id.as_ref(), op, &fields)),

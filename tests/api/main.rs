@@ -9,8 +9,10 @@ mod event;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
 mod process;
+mod realtime;
 mod restart;
 mod room;
 mod sessions;
 mod signing;
 mod user;
+mod ws;

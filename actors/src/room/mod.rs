@@ -127,6 +127,8 @@ struct Member {
     card: MemberCard,
     hand_raised: bool,
     joined_at: i64,
+    /// Admission order (ties of `joined_at` keep it).
+    order: u64,
     /// This member's connections attached to the room.
     conns: HashSet<ConnId>,
     /// Since when no connection is attached (`None` while one is).
@@ -152,6 +154,8 @@ pub struct RoomActor {
     seq_bound: i64,
     /// A reservation is in flight.
     reserving: bool,
+    /// The next member's admission order.
+    next_order: u64,
     history: History,
     settings: RoomSettings,
     last_active: i64,
@@ -199,7 +203,7 @@ impl RoomActor {
 
     fn ordered_members(&self) -> Vec<(&Uid, &Member)> {
         let mut members: Vec<(&Uid, &Member)> = self.members.iter().collect();
-        members.sort_by(|a, b| a.1.joined_at.cmp(&b.1.joined_at).then_with(|| a.0.cmp(b.0)));
+        members.sort_by_key(|(_, m)| m.order);
         members
     }
 
@@ -327,7 +331,12 @@ impl RoomActor {
                 act.reserving = false;
                 match result {
                     Ok(bound) => {
-                        act.seq = act.seq.max(bound - SEQ_BLOCK);
+                        if bound - SEQ_BLOCK != act.seq_bound {
+                            // Not right after the numbers we hold (first block,
+                            // or another owner reserved meanwhile): continue
+                            // from the start of the new block.
+                            act.seq = act.seq.max(bound - SEQ_BLOCK);
+                        }
                         act.seq_bound = bound;
                     }
                     Err(e) if first => {
@@ -414,9 +423,11 @@ impl Handler<Admit> for RoomActor {
             card: msg.card,
             hand_raised: false,
             joined_at: now,
+            order: self.next_order,
             conns: HashSet::new(),
             detached_since: Some(now),
         };
+        self.next_order += 1;
         let json = self.member_json(&msg.uid, &member);
         self.members.insert(msg.uid.clone(), member);
         self.emit(ctx, RoomEvent::MemberJoined { member: json });
@@ -898,6 +909,7 @@ impl Rooms {
                 seq: 0,
                 seq_bound: 0,
                 reserving: false,
+                next_order: 0,
                 history: History::new(settings.history_events, settings.history_ms),
                 settings,
                 last_active: now,
