@@ -742,9 +742,15 @@ async fn shutdown_closes_every_socket_with_going_away() {
 
 #[actix_web::test]
 async fn bad_frames_get_errors_and_too_many_close_the_socket() {
-    let app = spawn_huddle_with(|c| c.ws_max_bad_frames = 4).await;
+    let app = spawn_huddle_with(|c| {
+        c.ws_max_bad_frames = 4;
+        c.room_grace_ms = 10_000;
+    })
+    .await;
+    let (host, club, room) = hosted_room(&app, "13800500160").await;
     let a = app.user("13800500161", "Ann").await;
-    let mut ws = app.ws(&a).await;
+    let mut ws_host = host_socket(&app, &host, &room).await;
+    let mut ws = listener(&app, &a, &club, &room).await;
     ws.send_text("not json").await;
     assert_eq!(ws.next_of("error").await["code"], "bad_frame");
     ws.send_text(r#"{"op":"dance","id":7}"#).await;
@@ -770,6 +776,12 @@ async fn bad_frames_get_errors_and_too_many_close_the_socket() {
     let ((code, _), frames) = ws.until_closed().await;
     assert_eq!(code, 1008);
     assert_eq!(frames.last().unwrap()["code"], "bad_frame");
+    // that exit path detached the socket from its room too
+    app.clock.advance(10_001);
+    let left = ws_host
+        .take(|f| f["type"] == "room.member_left" && f["uid"] == a.uid.as_str())
+        .await;
+    assert_eq!(left["reason"], "timeout");
 }
 
 #[actix_web::test]
@@ -819,7 +831,7 @@ async fn oversized_and_fragmented_messages() {
     ))
     .await;
     let ((code, _), _) = ws.until_closed().await;
-    assert!(code == 1007 || code == 1002, "{code}");
+    assert_eq!(code, 1007, "invalid UTF-8 closes with 1007");
 
     // a client close is answered and the server lets go
     let mut ws = app.ws(&a).await;
