@@ -357,16 +357,3 @@ impl Handler<CloseAll> for Hub {
         n
     }
 }
-
-/// How many connections this node holds (for metrics and tests).
-#[derive(Message)]
-#[rtype(result = "usize")]
-pub struct CountConnections;
-
-impl Handler<CountConnections> for Hub {
-    type Result = usize;
-
-    fn handle(&mut self, _: CountConnections, _: &mut Self::Context) -> usize {
-        self.conns.len()
-    }
-}
