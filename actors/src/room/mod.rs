@@ -223,9 +223,15 @@ impl RoomActor {
         self.last_active = now;
         let frame = frames::event_frame(&self.room.room_id, self.seq, now, &event);
         self.history.push(self.seq, now, frame.clone());
-        let targets: Vec<ConnId> = self.conns.keys().copied().collect();
-        for conn in targets {
-            self.send(conn, Outbound::Frame(frame.clone()));
+        let mut failed = Vec::new();
+        for (conn, c) in &self.conns {
+            match offer(&c.outbox, Outbound::Frame(frame.clone())) {
+                Offered::Queued => {}
+                outcome => failed.push((*conn, outcome)),
+            }
+        }
+        for (conn, outcome) in failed {
+            self.dropped(conn, outcome);
         }
         if !self.reserving && self.seq_bound - self.seq < SEQ_BLOCK / 2 {
             self.reserve_seqs(ctx, false);
@@ -239,13 +245,20 @@ impl RoomActor {
         };
         match offer(&c.outbox, msg) {
             Offered::Queued => {}
-            Offered::Full => {
+            outcome => self.dropped(conn, outcome),
+        }
+    }
+
+    /// A connection could not take a frame: a full queue cuts it off (4008),
+    /// a closed one is gone; either way the room forgets it.
+    fn dropped(&mut self, conn: ConnId, outcome: Offered) {
+        if outcome == Offered::Full {
+            if let Some(c) = self.conns.get(&conn) {
                 tracing::info!(room = %self.room.room_id, conn = conn.get(), "slow consumer cut off");
                 cut_off(&c.outbox);
-                self.detach(conn);
             }
-            Offered::Gone => self.detach(conn),
         }
+        self.detach(conn);
     }
 
     /// Forgets a connection; its member starts the grace period if it was their last.
