@@ -12,6 +12,7 @@
 //! - [`envelope`]: `{result, message, status}` and the HTTP layer's error type.
 //! - [`captcha`], [`sms`], [`phone`]: SMS login.
 //! - [`rtc`]: voice tokens (Agora AccessToken).
+//! - [`storage`]: object storage signing (S3 SigV4 presigned URLs).
 //! - [`realtime`]: `GET /ws`, one session actor per WebSocket, the per-node hub
 //!   (protocol in `docs/realtime.md`).
 //! - The live model (actors, repository, cache) is the `huddle-actors` crate.
@@ -28,6 +29,7 @@ pub mod rtc;
 pub mod sms;
 pub mod startup;
 pub mod state;
+pub mod storage;
 pub mod telemetry;
 
 pub use huddle_actors;
