@@ -145,11 +145,7 @@ impl MemberSession {
                     outbox: ctx.address().recipient(),
                     request_id: id.clone(),
                 };
-                self.enter(room_id, id, name, ctx, move |rooms, room_id| async move {
-                    let addr = rooms.open(&room_id).await?;
-                    addr.send(attach).await??;
-                    Ok(addr)
-                });
+                self.enter(room_id, id, name, ctx, attach);
             }
             ClientOp::Resume { room_id, last_seq } => {
                 let resume = Resume {
@@ -159,11 +155,7 @@ impl MemberSession {
                     request_id: id.clone(),
                     last_seq,
                 };
-                self.enter(room_id, id, name, ctx, move |rooms, room_id| async move {
-                    let addr = rooms.open(&room_id).await?;
-                    addr.send(resume).await??;
-                    Ok(addr)
-                });
+                self.enter(room_id, id, name, ctx, resume);
             }
             ClientOp::Leave { room_id } => {
                 let ack_room = room_id.clone();
@@ -260,18 +252,24 @@ impl MemberSession {
     }
 
     /// Joins (or resumes) a room: the room writes the ack itself, in line with its events.
-    fn enter<F, Fut>(
+    fn enter<M>(
         &mut self,
         room_id: RoomId,
         id: Option<Value>,
         op: &'static str,
         ctx: &mut ws::WebsocketContext<Self>,
-        attach: F,
+        attach: M,
     ) where
-        F: FnOnce(Rooms, RoomId) -> Fut,
-        Fut: std::future::Future<Output = Result<Addr<RoomActor>, RoomError>> + 'static,
+        M: Message<Result = Result<(), RoomError>> + Send + 'static,
+        RoomActor: Handler<M>,
     {
-        let fut = attach(self.deps.rooms.clone(), room_id.clone());
+        let rooms = self.deps.rooms.clone();
+        let target = room_id.clone();
+        let fut = async move {
+            let addr = rooms.open(&target).await?;
+            addr.send(attach).await??;
+            Ok::<_, RoomError>(addr)
+        };
         ctx.wait(
             fut.into_actor(self)
                 .map(move |result, act, ctx| match result {
@@ -479,6 +477,8 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for MemberSession {
             }
             Err(e) => {
                 tracing::debug!(conn = self.conn.get(), error = %e, "websocket protocol error");
+                // actix reports a text frame that is not UTF-8 only as an I/O
+                // error whose text names UTF-8; there is no typed variant.
                 let code = if e.to_string().contains("utf") {
                     close::INVALID_PAYLOAD
                 } else {
