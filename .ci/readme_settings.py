@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerates the README's configuration table from SETTINGS in src/config.rs.
+"""Regenerates the README's configuration table from SETTINGS in src/config/mod.rs.
 
 Usage: python3 .ci/readme_settings.py   (rewrites README.md in place)
 The unit test config::tests::readme_lists_every_setting checks the result.
@@ -8,7 +8,7 @@ import re
 import pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
-config = (root / "src/config.rs").read_text()
+config = (root / "src/config/mod.rs").read_text()
 rows = []
 pattern = re.compile(r'Setting \{ key: "([a-z0-9_]+)", default: (r#"(.*?)"#|"(.*?)"), help: "(.*?)" \},')
 for m in pattern.finditer(config):

@@ -12,7 +12,10 @@
 //! - [`envelope`]: `{result, message, status}` and the HTTP layer's error type.
 //! - [`captcha`], [`sms`], [`phone`]: SMS login.
 //! - [`rtc`]: voice tokens (Agora AccessToken).
-//! - [`storage`]: object storage signing (S3 SigV4 presigned URLs).
+//! - [`storage`]: image uploads: the local store, S3 SigV4 and OSS V1 presigned URLs.
+//! - [`push`]: push notifications for users with no live socket (log, JPush).
+//! - [`linkpreview`]: link previews behind an SSRF guard.
+//! - [`wechat`]: WeChat JS-SDK signatures, jsapi_ticket and OAuth for H5 pages.
 //! - [`realtime`]: `GET /ws`, one session actor per WebSocket, the per-node hub
 //!   (protocol in `docs/realtime.md`).
 //! - The live model (actors, repository, cache) is the `huddle-actors` crate.
@@ -23,7 +26,9 @@ pub mod cli;
 pub mod config;
 pub mod envelope;
 pub mod http;
+pub mod linkpreview;
 pub mod phone;
+pub mod push;
 pub mod realtime;
 pub mod rtc;
 pub mod sms;
@@ -31,5 +36,6 @@ pub mod startup;
 pub mod state;
 pub mod storage;
 pub mod telemetry;
+pub mod wechat;
 
 pub use huddle_actors;

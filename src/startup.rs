@@ -21,14 +21,19 @@ use huddle_actors::room::{RoomSettings, Rooms};
 use huddle_actors::scheduler::EventScheduler;
 use huddle_actors::{SharedClock, SystemClock};
 
+use crate::auth::h5::H5Sessions;
 use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
 use crate::config::{Config, Secret};
 use crate::http;
+use crate::linkpreview::Previewer;
+use crate::push::{OfflinePush, PushProvider};
 use crate::realtime::hub::{self, Hub};
 use crate::realtime::{SessionDeps, WsLimits};
 use crate::rtc::RtcTokens;
 use crate::state::AppState;
+use crate::storage::Uploads;
+use crate::wechat::WechatClient;
 
 /// What tests (or embedders) may replace.
 pub struct Overrides {
@@ -244,7 +249,17 @@ impl Application {
             room_settings(&config),
             actor_threads,
         );
-        let hub = Hub::new(bus.clone(), clock.clone()).start();
+        let http_client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .build()
+            .context("HTTP client")?;
+        let offline_push = OfflinePush::start(
+            repo.clone(),
+            PushProvider::new(&config.services.push, http_client.clone()),
+        );
+        let hub = Hub::new(bus.clone(), clock.clone())
+            .with_offline_push(offline_push)
+            .start();
         let realtime = SessionDeps {
             rooms: rooms.clone(),
             hub: hub.clone(),
@@ -276,14 +291,30 @@ impl Application {
             captcha: Captcha::new(cache.clone(), sms, config.sms_test_numbers.clone()),
             config: Arc::new(config.clone()),
             repo: repo.clone(),
-            cache,
-            clock,
+            cache: cache.clone(),
+            clock: clock.clone(),
             rooms,
             clubs,
             scheduler,
             bus,
             rtc,
             realtime,
+            uploads: Uploads::new(
+                &config.services,
+                crate::auth::derive_key(jwt_secret.as_bytes(), "huddle local upload addresses v1"),
+                http_client.clone(),
+            ),
+            previews: Previewer::new(config.services.link_preview.clone()),
+            h5_sessions: H5Sessions::new(
+                &crate::auth::derive_key(jwt_secret.as_bytes(), "huddle h5 sessions v1"),
+                clock.clone(),
+                config.services.h5_session_ttl_secs,
+            ),
+            wechat: config
+                .services
+                .wechat
+                .clone()
+                .map(|w| WechatClient::new(w, http_client.clone(), cache.clone())),
         });
 
         let listener = TcpListener::bind(config.http_addr)

@@ -14,12 +14,16 @@ use huddle_actors::room::Rooms;
 use huddle_actors::scheduler::EventScheduler;
 use huddle_actors::SharedClock;
 
+use crate::auth::h5::H5Sessions;
 use crate::auth::sessions::Sessions;
 use crate::captcha::Captcha;
 use crate::config::Config;
 use crate::envelope::ApiError;
+use crate::linkpreview::Previewer;
 use crate::realtime::SessionDeps;
 use crate::rtc::RtcTokens;
+use crate::storage::Uploads;
+use crate::wechat::WechatClient;
 
 /// Shared application state.
 pub struct AppState {
@@ -47,6 +51,14 @@ pub struct AppState {
     pub rtc: RtcTokens,
     /// What WebSocket sessions need (hub, rooms, limits).
     pub realtime: SessionDeps,
+    /// Image upload addresses (local, S3 or OSS).
+    pub uploads: Uploads,
+    /// Link preview fetching.
+    pub previews: Previewer,
+    /// H5 (share page) sessions.
+    pub h5_sessions: H5Sessions,
+    /// WeChat, when configured.
+    pub wechat: Option<WechatClient>,
 }
 
 impl AppState {

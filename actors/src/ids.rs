@@ -108,6 +108,17 @@ hex_id!(
     "roomCacheId"
 );
 
+hex_id!(
+    /// An uploaded image.
+    ImageId,
+    "imageId"
+);
+hex_id!(
+    /// A published app version.
+    VersionId,
+    "versionId"
+);
+
 /// 32 random lowercase hex characters, for secrets that are not ids (access secrets).
 pub fn random_hex32() -> String {
     let bytes: [u8; 16] = rand::random();

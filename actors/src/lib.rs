@@ -32,4 +32,4 @@ pub mod room;
 pub mod scheduler;
 
 pub use clock::{Clock, ManualClock, SharedClock, SystemClock};
-pub use ids::{ClubId, EventId, IdError, RoomCacheId, RoomId, SessionId, Uid};
+pub use ids::{ClubId, EventId, IdError, ImageId, RoomCacheId, RoomId, SessionId, Uid, VersionId};

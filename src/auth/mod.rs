@@ -8,6 +8,7 @@
 //! against the ±300 s window, verify `sign`, and refuse a repeated `(caller,
 //! sign)` inside the window with business code -1 without running the handler.
 
+pub mod h5;
 pub mod params;
 pub mod sessions;
 pub mod signature;
@@ -24,6 +25,18 @@ use futures_util::StreamExt;
 use huddle_actors::{SessionId, Uid};
 
 pub use params::Params;
+
+/// A key for one purpose derived from a server secret (HMAC-SHA256 of the
+/// label), so one configured secret yields independent keys.
+pub fn derive_key(secret: &[u8], label: &str) -> Vec<u8> {
+    use hmac::{Hmac, Mac};
+    let mut mac = match Hmac::<sha2::Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC-SHA256 takes keys of any length"),
+    };
+    mac.update(label.as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
 
 /// The most characters a text parameter may have, counted as characters (not bytes).
 pub fn text_limit<'a>(key: &str, value: &'a str, max: usize) -> Result<&'a str, ApiError> {
@@ -75,7 +88,8 @@ pub struct ClientInfo {
 }
 
 impl ClientInfo {
-    fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
+    /// Reads `Client-Type`, `Version-Name` and `Version-Code`.
+    pub fn from_request(req: &HttpRequest) -> Result<Self, ApiError> {
         let text = |name: &str| {
             req.headers()
                 .get(name)

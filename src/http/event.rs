@@ -97,7 +97,8 @@ fn not_found() -> ApiError {
     ApiError::business(BusinessCode::EventNotFound)
 }
 
-async fn existing_event(
+/// The event as `viewer` sees it; 600000 when there is none.
+pub async fn existing_event(
     state: &AppState,
     event_id: &EventId,
     viewer: &Uid,
@@ -124,7 +125,8 @@ async fn own_event(state: &AppState, call: &Profiled, path: &str) -> Result<Even
     Ok(view)
 }
 
-async fn event_json(
+/// The seed's event view (with its room, when started) for `viewer`.
+pub async fn event_json(
     state: &AppState,
     view: &EventView,
     viewer: &Uid,

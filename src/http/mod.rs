@@ -3,11 +3,16 @@
 //! error envelope for statuses produced outside the handlers (404, 405, ...).
 
 pub mod account;
+pub mod app;
 pub mod club;
 pub mod event;
+pub mod h5;
 pub mod ops;
 pub mod page;
+pub mod pages;
+pub mod push;
 pub mod room;
+pub mod upload;
 pub mod user;
 pub mod views;
 
@@ -21,6 +26,7 @@ use actix_web::{web, Error, HttpResponse, ResponseError};
 use tracing::Instrument;
 
 use crate::envelope::ApiError;
+use crate::state::AppState;
 
 /// Registers every route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -30,6 +36,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     club::routes(cfg);
     room::routes(cfg);
     event::routes(cfg);
+    upload::routes(cfg);
+    push::routes(cfg);
+    app::routes(cfg);
+    h5::routes(cfg);
+    pages::routes(cfg);
     crate::realtime::door::routes(cfg);
 }
 
@@ -39,6 +50,16 @@ pub fn path_id<T>(
     parse: fn(&str) -> Result<T, huddle_actors::IdError>,
 ) -> Result<T, ApiError> {
     parse(text).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// This server's public base URL (no trailing slash): `HUDDLE_PUBLIC_URL`, or
+/// the scheme and host the request came in on.
+pub fn public_base(state: &AppState, req: &actix_web::HttpRequest) -> String {
+    if let Some(url) = &state.config.services.public_url {
+        return url.clone();
+    }
+    let info = req.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
 }
 
 /// For paths no route matches.

@@ -16,6 +16,7 @@ use tokio::sync::broadcast;
 
 use super::protocol::Topic;
 use crate::http::views::MessageJson;
+use crate::push::OfflinePush;
 
 /// Most subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
@@ -31,8 +32,11 @@ pub struct Hub {
     conns: HashMap<ConnId, HubConn>,
     users: HashMap<Uid, HashSet<ConnId>>,
     topics: HashMap<Topic, HashSet<ConnId>>,
+    /// Read-only connections (share pages): only told to close at shutdown.
+    watchers: HashMap<ConnId, Outbox>,
     bus: Bus,
     clock: SharedClock,
+    offline: Option<OfflinePush>,
 }
 
 impl Hub {
@@ -42,12 +46,21 @@ impl Hub {
             conns: HashMap::new(),
             users: HashMap::new(),
             topics: HashMap::new(),
+            watchers: HashMap::new(),
             bus,
             clock,
+            offline: None,
         }
     }
 
+    /// Hands inbox messages of users with no connection here to `push`.
+    pub fn with_offline_push(mut self, push: OfflinePush) -> Self {
+        self.offline = Some(push);
+        self
+    }
+
     fn forget(&mut self, conn: ConnId) {
+        self.watchers.remove(&conn);
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
@@ -106,15 +119,24 @@ impl Hub {
     fn route(&mut self, notification: Notification) {
         let ts = self.clock.now_ms();
         let (targets, frame): (HashSet<ConnId>, Value) = match notification {
-            Notification::Message(d) => (
-                self.user_conns([&d.message.uid]),
-                json!({
-                    "type": "message.new",
-                    "ts": ts,
-                    "message": MessageJson::from(&d.message),
-                    "unreadTotal": d.unread_total,
-                }),
-            ),
+            Notification::Message(d) => {
+                let conns = self.user_conns([&d.message.uid]);
+                if conns.is_empty() {
+                    if let Some(push) = &self.offline {
+                        push.offer(d);
+                    }
+                    return;
+                }
+                (
+                    conns,
+                    json!({
+                        "type": "message.new",
+                        "ts": ts,
+                        "message": MessageJson::from(&d.message),
+                        "unreadTotal": d.unread_total,
+                    }),
+                )
+            }
             Notification::RoomInvited {
                 room_id,
                 room_name,
@@ -272,6 +294,24 @@ impl Handler<Connect> for Hub {
     }
 }
 
+/// A read-only connection opened (a share page watching a room).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct ConnectWatcher {
+    /// Which.
+    pub conn: ConnId,
+    /// Where a close goes.
+    pub outbox: Outbox,
+}
+
+impl Handler<ConnectWatcher> for Hub {
+    type Result = ();
+
+    fn handle(&mut self, msg: ConnectWatcher, _: &mut Self::Context) {
+        self.watchers.insert(msg.conn, msg.outbox);
+    }
+}
+
 /// A connection closed (every exit path sends this).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -344,12 +384,17 @@ impl Handler<CloseAll> for Hub {
     type Result = usize;
 
     fn handle(&mut self, _: CloseAll, _: &mut Self::Context) -> usize {
-        let n = self.conns.len();
+        let n = self.conns.len() + self.watchers.len();
         if n > 0 {
             tracing::info!(connections = n, "closing websockets");
         }
-        for c in self.conns.values() {
-            c.outbox.do_send(Outbound::Close {
+        let outboxes = self
+            .conns
+            .values()
+            .map(|c| &c.outbox)
+            .chain(self.watchers.values());
+        for outbox in outboxes {
+            outbox.do_send(Outbound::Close {
                 code: close::GOING_AWAY,
                 reason: "server shutting down",
             });

@@ -14,5 +14,6 @@ pub mod door;
 pub mod hub;
 pub mod protocol;
 pub mod session;
+pub mod watcher;
 
 pub use session::{SessionDeps, WsLimits};

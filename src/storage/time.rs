@@ -58,6 +58,54 @@ impl UtcTime {
             self.second
         )
     }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601 extended format, as Aliyun's RPC APIs want it).
+    pub fn iso8601(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// Unix seconds of `YYYY-MM-DDTHH:MM:SSZ`; `None` for anything else.
+    pub fn parse_iso8601(text: &str) -> Option<i64> {
+        let b = text.as_bytes();
+        let shape_ok = b.len() == 20
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b[10] == b'T'
+            && b[13] == b':'
+            && b[16] == b':'
+            && b[19] == b'Z';
+        if !shape_ok {
+            return None;
+        }
+        let num = |from: usize, to: usize| -> Option<i64> {
+            let part = text.get(from..to)?;
+            part.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| part.parse().ok())?
+        };
+        let (year, month, day) = (num(0, 4)?, num(5, 7)?, num(8, 10)?);
+        let (hour, minute, second) = (num(11, 13)?, num(14, 16)?, num(17, 19)?);
+        if !(1..=12).contains(&month)
+            || !(1..=31).contains(&day)
+            || hour > 23
+            || minute > 59
+            || second > 60
+        {
+            return None;
+        }
+        // Days since the epoch from a civil date (H. Hinnant's algorithm).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + day - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        Some(days * 86_400 + hour * 3_600 + minute * 60 + second)
+    }
 }
 
 #[cfg(test)]
@@ -86,5 +134,26 @@ mod tests {
             "20261121T111522Z"
         );
         assert_eq!(UtcTime::from_unix(-1).amz_date(), "19691231T235959Z");
+    }
+
+    #[test]
+    fn iso8601_round_trips() {
+        for unix in [0, 951_782_400, 1_369_353_600, 1_700_000_000, 4_102_444_799] {
+            let text = UtcTime::from_unix(unix).iso8601();
+            assert_eq!(UtcTime::parse_iso8601(&text), Some(unix), "{text}");
+        }
+        assert_eq!(
+            UtcTime::from_unix(1_456_231_584).iso8601(),
+            "2016-02-23T12:46:24Z"
+        );
+        for bad in [
+            "",
+            "2016-02-23 12:46:24Z",
+            "2016-13-01T00:00:00Z",
+            "2016-02-23T12:46:24",
+            "+016-02-23T12:46:24Z",
+        ] {
+            assert_eq!(UtcTime::parse_iso8601(bad), None, "{bad}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! touch several rows run in a transaction inside one message.
 
 pub mod account;
+pub mod app;
 pub mod club;
 pub mod event;
 pub mod message;

@@ -201,6 +201,28 @@ async fn get_or_create_room_cache(db: Db, m: GetOrCreateRoomCache) -> RepoResult
     Ok(RoomCacheId::parse(&id)?)
 }
 
+/// The (room, sharer) behind a share token.
+#[derive(Message, Debug)]
+#[rtype(result = "RepoResult<Option<(RoomId, Uid)>>")]
+pub struct FindRoomCache {
+    /// The share token.
+    pub room_cache_id: RoomCacheId,
+}
+
+async fn find_room_cache(db: Db, m: FindRoomCache) -> RepoResult<Option<(RoomId, Uid)>> {
+    let row = sqlx::query("SELECT room_id, uid FROM room_caches WHERE room_cache_id = $1")
+        .bind(m.room_cache_id.as_str())
+        .fetch_optional(db.pool())
+        .await?;
+    row.map(|r| {
+        Ok((
+            RoomId::parse(&r.try_get::<String, _>("room_id")?)?,
+            Uid::parse(&r.try_get::<String, _>("uid")?)?,
+        ))
+    })
+    .transpose()
+}
+
 /// Who holds a role in a room: invited, allowed to speak, removed by the host.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RoomRoles {
@@ -353,4 +375,5 @@ repo_handlers!(
     CloseRoom => close_room,
     ListRoomsFor => list_rooms_for,
     GetOrCreateRoomCache => get_or_create_room_cache,
+    FindRoomCache => find_room_cache,
 );

@@ -42,6 +42,8 @@ use history::History;
 const IDLE_STOP_MS: i64 = 10 * 60 * 1000;
 /// Sequence numbers reserved in the database per round trip.
 const SEQ_BLOCK: i64 = 10_000;
+/// Read-only watchers (share pages) one room accepts.
+pub const MAX_WATCHERS: usize = 10_000;
 
 /// Why a room refused.
 #[derive(Debug, thiserror::Error)]
@@ -148,6 +150,9 @@ pub struct RoomActor {
     removed: HashSet<Uid>,
     members: HashMap<Uid, Member>,
     conns: HashMap<ConnId, Conn>,
+    /// Read-only connections (H5 share pages): they get every event, and are
+    /// not members.
+    watchers: HashMap<ConnId, Outbox>,
     /// The last seq used.
     seq: i64,
     /// seqs up to this bound are reserved for this actor.
@@ -224,8 +229,13 @@ impl RoomActor {
         let frame = frames::event_frame(&self.room.room_id, self.seq, now, &event);
         self.history.push(self.seq, now, frame.clone());
         let mut failed = Vec::new();
-        for (conn, c) in &self.conns {
-            match offer(&c.outbox, Outbound::Frame(frame.clone())) {
+        for (conn, outbox) in self
+            .conns
+            .iter()
+            .map(|(conn, c)| (conn, &c.outbox))
+            .chain(self.watchers.iter())
+        {
+            match offer(outbox, Outbound::Frame(frame.clone())) {
                 Offered::Queued => {}
                 outcome => failed.push((*conn, outcome)),
             }
@@ -253,9 +263,14 @@ impl RoomActor {
     /// a closed one is gone; either way the room forgets it.
     fn dropped(&mut self, conn: ConnId, outcome: Offered) {
         if outcome == Offered::Full {
-            if let Some(c) = self.conns.get(&conn) {
+            let outbox = self
+                .conns
+                .get(&conn)
+                .map(|c| &c.outbox)
+                .or_else(|| self.watchers.get(&conn));
+            if let Some(outbox) = outbox {
                 tracing::info!(room = %self.room.room_id, conn = conn.get(), "slow consumer cut off");
-                cut_off(&c.outbox);
+                cut_off(outbox);
             }
         }
         self.detach(conn);
@@ -263,6 +278,9 @@ impl RoomActor {
 
     /// Forgets a connection; its member starts the grace period if it was their last.
     fn detach(&mut self, conn: ConnId) {
+        if self.watchers.remove(&conn).is_some() {
+            return;
+        }
         let Some(c) = self.conns.remove(&conn) else {
             return;
         };
@@ -381,6 +399,7 @@ impl Actor for RoomActor {
             let now = act.clock.now_ms();
             if act.members.is_empty()
                 && act.conns.is_empty()
+                && act.watchers.is_empty()
                 && now - act.last_active > IDLE_STOP_MS
             {
                 ctx.stop();
@@ -525,6 +544,32 @@ impl Handler<Resume> for RoomActor {
         };
         self.send(msg.conn, reply);
         Ok(())
+    }
+}
+
+/// A read-only connection (a share page) follows the room's events; answers
+/// the last seq used, so the watcher knows where the stream starts.
+#[derive(Message, Debug, Clone)]
+#[rtype(result = "Result<i64, RoomError>")]
+pub struct Watch {
+    /// The connection.
+    pub conn: ConnId,
+    /// Where its frames go.
+    pub outbox: Outbox,
+}
+
+impl Handler<Watch> for RoomActor {
+    type Result = Result<i64, RoomError>;
+
+    fn handle(&mut self, msg: Watch, _: &mut Self::Context) -> Self::Result {
+        self.is_open()?;
+        if self.watchers.len() >= MAX_WATCHERS && !self.watchers.contains_key(&msg.conn) {
+            return Err(RoomError::Forbidden(
+                "this room has too many viewers right now",
+            ));
+        }
+        self.watchers.insert(msg.conn, msg.outbox);
+        Ok(self.seq)
     }
 }
 
@@ -835,6 +880,14 @@ impl Handler<Close> for RoomActor {
                     for uid in uids {
                         act.drop_member(&uid);
                     }
+                    for (_, outbox) in act.watchers.drain() {
+                        let _ = offer(
+                            &outbox,
+                            Outbound::Detached {
+                                room_id: act.room.room_id.clone(),
+                            },
+                        );
+                    }
                     act.bus.publish(Notification::RoomClosed {
                         room_id: act.room.room_id.clone(),
                     });
@@ -919,6 +972,7 @@ impl Rooms {
                 removed: roles.removed.into_iter().collect(),
                 members: HashMap::new(),
                 conns: HashMap::new(),
+                watchers: HashMap::new(),
                 seq: 0,
                 seq_bound: 0,
                 reserving: false,

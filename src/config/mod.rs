@@ -11,6 +11,12 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
+mod services;
+pub use services::{
+    JPushConfig, LinkPreviewConfig, OssConfig, PushProviderConfig, S3Config, ServicesConfig,
+    StorageConfig, WechatConfig,
+};
+
 /// One configurable value.
 #[derive(Debug)]
 pub struct Setting {
@@ -62,6 +68,39 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "ws_max_frame_bytes", default: "65536", help: "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009." },
     Setting { key: "socket_send_buffer_bytes", default: "0", help: "Kernel send buffer of each client connection (SO_SNDBUF); 0 = the kernel's autotuning. A small value bounds the memory a slow client can hold in the kernel before its WebSocket queue counts as full." },
     Setting { key: "ws_max_bad_frames", default: "10", help: "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008)." },
+    Setting { key: "public_url", default: "", help: "Absolute base URL clients reach this server at (e.g. https://huddle.example.com): upload addresses, local image URLs and share links. Unset: taken from each request (Host header)." },
+    Setting { key: "storage", default: "local", help: "Where uploaded images go: local (files under HUDDLE_STORAGE_DIR; this server accepts the presigned PUT and serves the image), s3 (AWS SigV4 presigned PUT) or oss (Aliyun OSS V1 presigned PUT)." },
+    Setting { key: "storage_dir", default: "data/uploads", help: "local storage: directory for uploaded images (created if missing)." },
+    Setting { key: "storage_upload_ttl_secs", default: "900", help: "How long an upload address stays valid (seconds)." },
+    Setting { key: "storage_max_image_bytes", default: "5242880", help: "local storage: largest image accepted (bytes); larger → 413." },
+    Setting { key: "storage_public_url", default: "", help: "s3/oss: base of imageURL (e.g. a CDN, https://cdn.example.com). Unset: the bucket's own address." },
+    Setting { key: "s3_endpoint", default: "", help: "s3: endpoint, e.g. https://s3.us-east-1.amazonaws.com or http://127.0.0.1:9000." },
+    Setting { key: "s3_region", default: "us-east-1", help: "s3: signing region." },
+    Setting { key: "s3_bucket", default: "", help: "s3: bucket name." },
+    Setting { key: "s3_path_style", default: "false", help: "s3: true = https://endpoint/bucket/key (MinIO and most compatibles); false = https://bucket.endpoint/key." },
+    Setting { key: "s3_access_key_id", default: "", help: "s3: access key id." },
+    Setting { key: "s3_secret_access_key", default: "", help: "s3: secret access key (secret)." },
+    Setting { key: "oss_endpoint", default: "", help: "oss: region endpoint, e.g. https://oss-cn-shenzhen.aliyuncs.com (the bucket becomes a subdomain)." },
+    Setting { key: "oss_bucket", default: "", help: "oss: bucket name." },
+    Setting { key: "oss_access_key_id", default: "", help: "oss: AccessKey id (of the RAM user that may assume HUDDLE_OSS_STS_ROLE_ARN)." },
+    Setting { key: "oss_access_key_secret", default: "", help: "oss: AccessKey secret (secret)." },
+    Setting { key: "oss_sts_role_arn", default: "", help: "oss: RAM role to assume through STS; upload addresses then carry a temporary key and its security-token, cached until shortly before expiry. Unset: the AccessKey signs directly." },
+    Setting { key: "oss_sts_endpoint", default: "https://sts.aliyuncs.com", help: "oss: STS endpoint (AssumeRole)." },
+    Setting { key: "oss_sts_duration_secs", default: "3600", help: "oss: lifetime asked for STS credentials (900..=43200)." },
+    Setting { key: "push_provider", default: "log", help: "How messages reach users with no live WebSocket: log (written to the log) or jpush (JPush REST API v3)." },
+    Setting { key: "jpush_app_key", default: "", help: "jpush: AppKey." },
+    Setting { key: "jpush_master_secret", default: "", help: "jpush: Master Secret (secret)." },
+    Setting { key: "jpush_base_url", default: "https://api.jpush.cn", help: "jpush: API base URL (POST {base}/v3/push)." },
+    Setting { key: "jpush_apns_production", default: "false", help: "jpush: options.apns_production (true = APNs production, false = development)." },
+    Setting { key: "push_timeout_ms", default: "5000", help: "jpush: request timeout." },
+    Setting { key: "wechat_app_id", default: "", help: "WeChat official account AppID for H5 pages (OAuth login and JS-SDK config). Unset: H5 visitors get guest sessions and /h5/weixin/config answers 503." },
+    Setting { key: "wechat_app_secret", default: "", help: "WeChat AppSecret (secret). Set together with HUDDLE_WECHAT_APP_ID." },
+    Setting { key: "wechat_api_base", default: "https://api.weixin.qq.com", help: "WeChat API base URL (access_token, jsapi_ticket, sns/oauth2)." },
+    Setting { key: "h5_session_ttl_secs", default: "86400", help: "Lifetime of an H5 (WeChat or guest) session token." },
+    Setting { key: "h5_room_cache_ttl_secs", default: "3600", help: "How long a share link's room lookup stays in the cache; a miss is rebuilt from the database." },
+    Setting { key: "link_preview_timeout_ms", default: "3000", help: "Link previews: whole fetch deadline, redirects included." },
+    Setting { key: "link_preview_max_bytes", default: "1048576", help: "Link previews: most bytes read of a page." },
+    Setting { key: "link_preview_allow", default: "", help: "TESTS ONLY: comma-separated host:port pairs link previews may fetch although the SSRF guard refuses them (e.g. 127.0.0.1:8099). Leave unset in production." },
     Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
     Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
 ];
@@ -189,6 +228,8 @@ pub struct Config {
     pub ws_max_bad_frames: u32,
     /// SO_SNDBUF of client connections (0 = kernel autotuning).
     pub socket_send_buffer_bytes: usize,
+    /// Outside services: storage, push, WeChat, link previews, H5.
+    pub services: ServicesConfig,
     /// Log filter.
     pub log: String,
     /// Log format.
@@ -317,6 +358,7 @@ impl Config {
             jwt_secret: opt("jwt_secret").map(Secret::new),
             sms,
             sms_test_numbers: parse_test_numbers(&get("sms_test_numbers"))?,
+            services: services::from_settings(&get)?,
             log: get("log"),
             log_format,
         })

@@ -1,0 +1,388 @@
+//! Seed section "H5" ("鉴权: 微信登录"): what share pages show to people
+//! without the app, and the WeChat JS-SDK config for them.
+//!
+//! - `POST /h5/session`: an H5 session (WeChat OAuth `code`, or a guest).
+//! - `POST /h5/weixin/config`: `wx.config` parameters for a page URL.
+//! - `POST /h5/room/{roomCacheId}`, `/h5/club/{clubId}`, `/h5/profile/{uid}`,
+//!   `/h5/event/{eventId}`: the seed's views, as a stranger sees them: no
+//!   phone number, no viewer-specific flags (`joined`, `blocked` are 0).
+//! - `GET /h5/room/{roomCacheId}/live`: a read-only WebSocket of the room's
+//!   events ([`crate::realtime::watcher`]).
+//!
+//! A share token resolves through the cache layer (TTL
+//! `HUDDLE_H5_ROOM_CACHE_TTL_SECS`) and, on a miss, the database, so links keep
+//! working after a restart and across nodes.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web_actors::ws;
+use huddle_actors::repo::club::GetClub;
+use huddle_actors::repo::profile::{GetUserView, GetUserViews, UserView};
+use huddle_actors::repo::room::{FindRoomCache, GetRoom, Room};
+use huddle_actors::room::{RoomError, Snapshot};
+use huddle_actors::{ClubId, EventId, RoomCacheId, RoomId, Uid};
+use serde::Serialize;
+
+use super::event::{event_json, existing_event};
+use super::path_id;
+use super::views::{flag, ClubJson};
+use crate::auth::h5::H5Call;
+use crate::auth::{text_limit, PublicCall};
+use crate::envelope::{ok, ApiError, ApiResult, BusinessCode};
+use crate::realtime::watcher::RoomWatcher;
+use crate::state::AppState;
+use crate::wechat::{jssdk_signature, WechatError};
+
+/// The viewer of every H5 view: an id no account has (v4 ids are never all
+/// zeros), so "has the viewer blocked / joined / sent a card" is always no.
+pub fn stranger() -> Uid {
+    match Uid::parse("00000000000000000000000000000000") {
+        Ok(uid) => uid,
+        Err(_) => unreachable!("32 zeros are a valid id"),
+    }
+}
+
+/// `/h5/*`.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/h5/session").post(open_session))
+        .service(web::resource("/h5/weixin/config").post(weixin_config))
+        .service(web::resource("/h5/room/{roomCacheId}").post(room))
+        .service(web::resource("/h5/room/{roomCacheId}/live").get(watch_room))
+        .service(web::resource("/h5/club/{clubId}").post(club))
+        .service(web::resource("/h5/profile/{uid}").post(profile))
+        .service(web::resource("/h5/event/{eventId}").post(event));
+}
+
+impl From<WechatError> for ApiError {
+    fn from(e: WechatError) -> Self {
+        tracing::warn!(error = %e, "WeChat call failed");
+        match e {
+            WechatError::Unavailable(_) => Self::Unavailable("WeChat unavailable".into()),
+            WechatError::Refused { .. } => Self::Unavailable(e.to_string()),
+        }
+    }
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionJson {
+    h5_token: String,
+    guest: u8,
+    expire_time: i64,
+}
+
+async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult {
+    let code = call
+        .params
+        .optional("code")
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let openid = match (code, &state.wechat) {
+        (None, _) => None,
+        (Some(_), None) => return Err(ApiError::BadRequest(
+            "code: WeChat login is not configured on this server; omit code for a guest session"
+                .into(),
+        )),
+        (Some(code), Some(wechat)) => {
+            let code = text_limit("code", code, 256)?;
+            match wechat.openid_for_code(code).await {
+                Ok(openid) => Some(openid),
+                Err(WechatError::Refused { code, message }) => {
+                    return Err(ApiError::Unauthorized(format!(
+                        "WeChat refused the code ({code} {message})"
+                    )))
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
+    let (token, session) = state.h5_sessions.open(openid.as_deref())?;
+    ok(SessionJson {
+        h5_token: token,
+        guest: flag(session.openid.is_none()),
+        expire_time: session.expire_at,
+    })
+}
+
+#[derive(Serialize)]
+struct WeixinConfigJson {
+    signature: String,
+    #[serde(rename = "appId")]
+    app_id: String,
+    jsapi_ticket: String,
+    #[serde(rename = "nonceStr")]
+    nonce_str: String,
+    url: String,
+    timestamp: String,
+}
+
+async fn weixin_config(state: web::Data<AppState>, call: H5Call) -> ApiResult {
+    let url = text_limit("url", call.params.required("url")?.trim(), 2048)?.to_owned();
+    let parsed = url::Url::parse(&url).map_err(|e| ApiError::BadRequest(format!("url: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ApiError::BadRequest(
+            "url must be an http(s) page address".into(),
+        ));
+    }
+    let wechat = state
+        .wechat
+        .as_ref()
+        .ok_or_else(|| ApiError::Unavailable("WeChat is not configured on this server".into()))?;
+    let ticket = wechat.jsapi_ticket().await?;
+    let nonce = huddle_actors::ids::random_hex32();
+    let timestamp = state.clock.now_ms().div_euclid(1000).to_string();
+    let url = url.split('#').next().unwrap_or_default().to_owned();
+    ok(WeixinConfigJson {
+        signature: jssdk_signature(&ticket, &nonce, &timestamp, &url),
+        app_id: wechat.app_id().to_owned(),
+        jsapi_ticket: ticket,
+        nonce_str: nonce,
+        url,
+        timestamp,
+    })
+}
+
+/// A person on an H5 page: what a stranger may see.
+#[derive(Serialize)]
+pub struct H5Member {
+    avatar: String,
+    bio: String,
+    nickname: String,
+    uid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blocked: Option<u8>,
+}
+
+impl H5Member {
+    /// Display name.
+    pub fn nickname(&self) -> &str {
+        &self.nickname
+    }
+    /// Avatar URL.
+    pub fn avatar(&self) -> &str {
+        &self.avatar
+    }
+    /// Self-description.
+    pub fn bio(&self) -> &str {
+        &self.bio
+    }
+
+    fn new(v: &UserView, with_blocked: bool) -> Self {
+        Self {
+            avatar: v.avatar.clone(),
+            bio: v.bio.clone(),
+            nickname: v.nickname.clone(),
+            uid: v.uid.to_string(),
+            blocked: with_blocked.then_some(0),
+        }
+    }
+}
+
+/// The H5 room view.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct H5Room {
+    pub closed: u8,
+    pub club_id: String,
+    pub club_result: Option<ClubJson>,
+    pub create_time: i64,
+    pub from_member: Option<H5Member>,
+    pub member_list: Vec<H5Member>,
+    pub member_total: i64,
+    pub name: String,
+    pub invite_only: u8,
+    pub room_cache_id: String,
+    pub room_id: String,
+    pub uid: String,
+}
+
+fn cache_key(id: &RoomCacheId) -> String {
+    format!("h5:room_cache:{id}")
+}
+
+/// The (room, sharer) of a share token: cache first, then the database;
+/// 400000 when the token is unknown.
+pub async fn resolve_share(state: &AppState, id: &RoomCacheId) -> Result<(RoomId, Uid), ApiError> {
+    let key = cache_key(id);
+    let cached = state.cache.get(&key).await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "cache unavailable; reading the share link from the database");
+        None
+    });
+    if let Some((room, uid)) = cached.as_deref().and_then(|v| v.split_once(':')) {
+        if let (Ok(room), Ok(uid)) = (RoomId::parse(room), Uid::parse(uid)) {
+            return Ok((room, uid));
+        }
+    }
+    let (room_id, uid) = state
+        .repo
+        .run(FindRoomCache {
+            room_cache_id: id.clone(),
+        })
+        .await?
+        .ok_or_else(|| ApiError::business(BusinessCode::RoomNotFound))?;
+    let ttl = Duration::from_secs(state.config.services.h5_room_cache_ttl_secs);
+    if let Err(e) = state
+        .cache
+        .set(&key, &format!("{room_id}:{uid}"), ttl)
+        .await
+    {
+        tracing::warn!(error = %e, "cannot cache a share link");
+    }
+    Ok((room_id, uid))
+}
+
+async fn user_views(state: &AppState, uids: Vec<Uid>) -> Result<Vec<UserView>, ApiError> {
+    let mut views = state
+        .repo
+        .run(GetUserViews {
+            viewer: stranger(),
+            uids: uids.clone(),
+        })
+        .await?;
+    views.sort_by_key(|v| uids.iter().position(|u| *u == v.uid));
+    Ok(views)
+}
+
+/// The room behind a share token as a stranger sees it.
+pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Room), ApiError> {
+    let (room_id, sharer) = resolve_share(state, id).await?;
+    let room = state
+        .repo
+        .run(GetRoom {
+            room_id: room_id.clone(),
+        })
+        .await?
+        .ok_or_else(|| ApiError::business(BusinessCode::RoomNotFound))?;
+    let live = if room.closed_at.is_some() {
+        None
+    } else {
+        match state
+            .rooms
+            .ask(&room_id, Snapshot { viewer: stranger() })
+            .await
+        {
+            Ok(snapshot) => Some(snapshot.members),
+            Err(RoomError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let closed = live.is_none();
+    let members = user_views(
+        state,
+        live.unwrap_or_default()
+            .into_iter()
+            .map(|m| m.uid)
+            .collect(),
+    )
+    .await?;
+    let club_result = match &room.club_id {
+        Some(club_id) => state
+            .repo
+            .run(GetClub {
+                club_id: club_id.clone(),
+                viewer: stranger(),
+            })
+            .await?
+            .map(|(club, _)| ClubJson {
+                invite_only: Some(0),
+                ..ClubJson::new(&club, Some(false))
+            }),
+        None => None,
+    };
+    let from_member = state
+        .repo
+        .run(GetUserView {
+            viewer: stranger(),
+            uid: sharer,
+        })
+        .await?
+        .map(|v| H5Member::new(&v, false));
+    let view = H5Room {
+        closed: flag(closed),
+        club_id: room
+            .club_id
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default(),
+        club_result,
+        create_time: room.created_at,
+        from_member,
+        member_total: i64::try_from(members.len()).unwrap_or(i64::MAX),
+        member_list: members.iter().map(|v| H5Member::new(v, true)).collect(),
+        name: room.name.clone(),
+        invite_only: flag(room.invite_only),
+        room_cache_id: id.to_string(),
+        room_id: room.room_id.to_string(),
+        uid: room.uid.to_string(),
+    };
+    Ok((room, view))
+}
+
+async fn room(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
+    let id = path_id(&path, RoomCacheId::parse)?;
+    ok(room_view(&state, &id).await?.1)
+}
+
+/// A club as a stranger sees it.
+pub async fn club_view(state: &AppState, club_id: &ClubId) -> Result<ClubJson, ApiError> {
+    let (club, _) = super::club::existing_club(state, club_id, &stranger()).await?;
+    Ok(ClubJson::new(&club, Some(false)))
+}
+
+async fn club(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
+    let club_id = path_id(&path, ClubId::parse)?;
+    ok(club_view(&state, &club_id).await?)
+}
+
+/// A profile as a stranger sees it.
+pub async fn profile_view(state: &AppState, uid: &Uid) -> Result<H5Member, ApiError> {
+    let view = super::user::existing_user(state, &stranger(), uid).await?;
+    Ok(H5Member::new(&view, true))
+}
+
+async fn profile(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
+    let uid = path_id(&path, Uid::parse)?;
+    ok(profile_view(&state, &uid).await?)
+}
+
+async fn event(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
+    let event_id = path_id(&path, EventId::parse)?;
+    let view = existing_event(&state, &event_id, &stranger()).await?;
+    ok(event_json(&state, &view, &stranger()).await?)
+}
+
+#[derive(serde::Deserialize)]
+struct LiveQuery {
+    #[serde(rename = "h5Token")]
+    h5_token: Option<String>,
+}
+
+/// Browsers cannot set headers on a WebSocket: the token comes in the query.
+async fn watch_room(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<LiveQuery>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let token = query
+        .h5_token
+        .as_deref()
+        .ok_or_else(|| ApiError::Unauthorized("h5Token is required".into()))?;
+    state.h5_sessions.verify(token)?;
+    let id = RoomCacheId::parse(&path).map_err(|_| ApiError::NotFound)?;
+    let (room_id, _) = match resolve_share(&state, &id).await {
+        Err(ApiError::Business { .. }) => return Err(ApiError::NotFound),
+        other => other?,
+    };
+    let room = match state.rooms.open(&room_id).await {
+        Err(RoomError::NotFound) => return Err(ApiError::NotFound),
+        other => other?,
+    };
+    let watcher = RoomWatcher::new(room_id, room, state.realtime.clone());
+    ws::WsResponseBuilder::new(watcher, &req, payload)
+        .frame_size(state.realtime.limits.max_frame_bytes)
+        .start()
+        .map_err(|e| ApiError::BadRequest(format!("not a WebSocket upgrade: {e}")))
+}

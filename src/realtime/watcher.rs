@@ -1,0 +1,135 @@
+//! A read-only WebSocket for share pages: `GET /h5/room/{roomCacheId}/live`.
+//! The watcher gets the room's event frames (the same `room.*` frames members
+//! get), first a `watching` frame with the seq the stream starts after, and
+//! is closed (1000) after `room.closed`. It sends nothing but pongs; text it
+//! sends is ignored, the frame cap and the heartbeat apply as for members.
+
+use std::time::Instant;
+
+use actix::prelude::*;
+use actix_http::ws::{CloseCode, CloseReason, ProtocolError};
+use actix_web_actors::ws;
+use huddle_actors::outbound::{close, ConnId, Outbound};
+use huddle_actors::room::{Detach, RoomActor, Watch};
+use huddle_actors::RoomId;
+use serde_json::json;
+
+use super::hub;
+use super::SessionDeps;
+
+/// One share page following one room.
+pub struct RoomWatcher {
+    conn: ConnId,
+    room_id: RoomId,
+    room: Addr<RoomActor>,
+    deps: SessionDeps,
+    last_heard: Instant,
+}
+
+impl RoomWatcher {
+    /// A watcher of the room `room` (its actor) for a share page.
+    pub fn new(room_id: RoomId, room: Addr<RoomActor>, deps: SessionDeps) -> Self {
+        Self {
+            conn: ConnId::next(),
+            room_id,
+            room,
+            deps,
+            last_heard: Instant::now(),
+        }
+    }
+
+    fn close(ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
+        ctx.close(Some(CloseReason {
+            code: CloseCode::from(code),
+            description: Some(reason.to_owned()),
+        }));
+        ctx.stop();
+    }
+}
+
+impl Actor for RoomWatcher {
+    type Context = ws::WebsocketContext<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        ctx.set_mailbox_capacity(self.deps.limits.outbound_limit);
+        let outbox = ctx.address().recipient();
+        self.deps.hub.do_send(hub::ConnectWatcher {
+            conn: self.conn,
+            outbox: outbox.clone(),
+        });
+        let watch = Watch {
+            conn: self.conn,
+            outbox,
+        };
+        // Nothing else is handled until the room answered: the `watching`
+        // frame goes out before any event.
+        self.room
+            .send(watch)
+            .into_actor(self)
+            .map(|answer, act, ctx| match answer {
+                Ok(Ok(seq)) => ctx.text(
+                    json!({
+                        "type": "watching",
+                        "roomId": act.room_id,
+                        "seq": seq,
+                        "ts": act.deps.clock.now_ms(),
+                    })
+                    .to_string(),
+                ),
+                _ => Self::close(ctx, close::NORMAL, "room closed"),
+            })
+            .wait(ctx);
+        let limits = self.deps.limits.clone();
+        ctx.run_interval(limits.ping_interval, move |act, ctx| {
+            if act.last_heard.elapsed() > limits.idle_timeout {
+                Self::close(ctx, close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
+            } else {
+                ctx.ping(b"");
+            }
+        });
+    }
+
+    fn stopped(&mut self, _: &mut Self::Context) {
+        self.room.do_send(Detach { conn: self.conn });
+        self.deps.hub.do_send(hub::Disconnect { conn: self.conn });
+    }
+}
+
+impl Handler<Outbound> for RoomWatcher {
+    type Result = ();
+
+    fn handle(&mut self, msg: Outbound, ctx: &mut Self::Context) {
+        match msg {
+            Outbound::Frame(frame) => ctx.text(frame),
+            Outbound::Frames(frames) => {
+                for frame in frames {
+                    ctx.text(frame);
+                }
+            }
+            Outbound::Detached { .. } => Self::close(ctx, close::NORMAL, "room closed"),
+            Outbound::Close { code, reason } => Self::close(ctx, code, reason),
+        }
+    }
+}
+
+impl StreamHandler<Result<ws::Message, ProtocolError>> for RoomWatcher {
+    fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
+        self.last_heard = Instant::now();
+        match item {
+            Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
+            Ok(ws::Message::Close(reason)) => {
+                ctx.close(reason);
+                ctx.stop();
+            }
+            Ok(_) => {}
+            Err(ProtocolError::Overflow) => {
+                Self::close(ctx, close::TOO_BIG, "message larger than the frame cap")
+            }
+            Err(_) => Self::close(ctx, close::PROTOCOL_ERROR, "protocol error"),
+        }
+    }
+
+    fn finished(&mut self, ctx: &mut Self::Context) {
+        ctx.stop();
+    }
+}
