@@ -359,7 +359,7 @@ function renderRoom(r) {
   if (closed) {
     nodes.push(el('div', { class: 'banner ended', 'data-testid': 'share-closed', role: 'status' },
       el('div', { text: tr.roomEnded }),
-      el('div', { class: 'small', style: 'font-weight:400;opacity:.8', text: tr.roomEndedHint })));
+      el('div', { class: 'small', text: tr.roomEndedHint })));
   } else {
     const list = el('ul', { class: 'members', 'data-testid': 'share-member-list' });
     const host = members.find((m) => m.uid === r.uid);
@@ -433,6 +433,8 @@ function render() {
   langButton.textContent = tr.langButton;
   langButton.setAttribute('aria-label', state.lang === 'zh' ? 'Switch to English' : '切换到中文');
   openApp.textContent = tr.openApp;
+  // Unknown ids get no app link; a link to "" would only reload this page.
+  openApp.hidden = !openApp.getAttribute('href');
   getApp.textContent = tr.getApp;
   let nodes;
   let pageState;

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use super::event::{event_json, existing_event};
 use super::path_id;
-use super::views::{flag, ClubJson};
+use super::views::{flag, ClubJson, MemberJson};
 use crate::auth::h5::H5Call;
 use crate::auth::{text_limit, PublicCall};
 use crate::envelope::{ok, ApiError, ApiResult, BusinessCode};
@@ -346,10 +346,25 @@ async fn profile(state: web::Data<AppState>, _call: H5Call, path: web::Path<Stri
     ok(profile_view(&state, &uid).await?)
 }
 
+/// The H5 event: the app's event view plus `memberList` (its hosts and
+/// guests), as the seed's H5 example shows it.
 async fn event(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
     let event_id = path_id(&path, EventId::parse)?;
     let view = existing_event(&state, &event_id, &stranger()).await?;
-    ok(event_json(&state, &view, &stranger()).await?)
+    let members: Vec<MemberJson> = user_views(&state, view.event.members.clone())
+        .await?
+        .iter()
+        .map(|v| MemberJson::new(v, false))
+        .collect();
+    let mut json = serde_json::to_value(event_json(&state, &view, &stranger()).await?)
+        .map_err(ApiError::internal)?;
+    if let Some(object) = json.as_object_mut() {
+        object.insert(
+            "memberList".into(),
+            serde_json::to_value(members).map_err(ApiError::internal)?,
+        );
+    }
+    ok(json)
 }
 
 #[derive(serde::Deserialize)]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod club;
 pub mod event;
 pub mod h5;
+pub mod openapi;
 pub mod ops;
 pub mod page;
 pub mod pages;
@@ -42,6 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     h5::routes(cfg);
     pages::routes(cfg);
     crate::realtime::door::routes(cfg);
+    openapi::routes(cfg);
 }
 
 /// A path segment that must be an id; anything else is 400.
@@ -83,7 +85,12 @@ pub async fn json_errors(
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let res = next.call(req).await?;
     let status = res.status();
-    if (status.is_client_error() || status.is_server_error()) && !is_json(res.response()) {
+    let page = res
+        .response()
+        .extensions()
+        .get::<pages::HtmlPage>()
+        .is_some();
+    if (status.is_client_error() || status.is_server_error()) && !is_json(res.response()) && !page {
         let envelope = ApiError::from_status(status).error_response();
         let (req, _) = res.into_parts();
         Ok(ServiceResponse::new(req, envelope).map_into_right_body())

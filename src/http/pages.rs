@@ -64,9 +64,15 @@ fn text_file(path: &str) -> Result<String, ApiError> {
         .map_err(|_| ApiError::internal(anyhow::anyhow!("web/{path} is not UTF-8")))
 }
 
+/// Marks a response as an HTML page, which the JSON error middleware leaves
+/// alone (a share page for a missing room is still a page, with status 404).
+#[derive(Debug, Clone, Copy)]
+pub struct HtmlPage;
+
 fn page(status: StatusCode, body: String) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
+    let mut res = HttpResponse::build(status);
+    res.extensions_mut().insert(HtmlPage);
+    res.content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-cache"))
         .insert_header(("Content-Security-Policy", CONTENT_SECURITY_POLICY))
         .insert_header(("X-Content-Type-Options", "nosniff"))

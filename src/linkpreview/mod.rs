@@ -37,14 +37,39 @@ pub enum PreviewError {
 }
 
 /// The link the client sent, as the md5 is computed: `http://` is prepended
-/// when it has no scheme.
+/// when it has no scheme (`example.com/a`); a link with another scheme
+/// (`ftp://…`) keeps it, and the guard refuses it.
 pub fn normalise_link(link: &str) -> String {
     let trimmed = link.trim();
-    let lower = trimmed.to_ascii_lowercase();
-    if lower.starts_with("http://") || lower.starts_with("https://") {
+    let has_scheme = trimmed.split_once("://").is_some_and(|(scheme, _)| {
+        let mut chars = scheme.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+    });
+    if has_scheme {
         trimmed.to_owned()
     } else {
         format!("http://{trimmed}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_link;
+
+    #[test]
+    fn only_links_without_a_scheme_get_http() {
+        assert_eq!(normalise_link("blog.toby.vip/a"), "http://blog.toby.vip/a");
+        assert_eq!(
+            normalise_link(" https://blog.toby.vip/a "),
+            "https://blog.toby.vip/a"
+        );
+        assert_eq!(normalise_link("HTTP://x.example"), "HTTP://x.example");
+        assert_eq!(normalise_link("ftp://x.example/f"), "ftp://x.example/f");
+        assert_eq!(
+            normalise_link("x.example/?next=http://y"),
+            "http://x.example/?next=http://y"
+        );
     }
 }
 

@@ -1073,3 +1073,20 @@ impl TestApp {
         actix_web::rt::spawn(app.run_until_stopped());
     }
 }
+
+impl TestApp {
+    /// One integer from the server's database (to prove what was stored).
+    pub async fn db_scalar(&self, sql: &str) -> i64 {
+        sqlx::any::install_default_drivers();
+        let mut conn =
+            <sqlx::AnyConnection as sqlx::Connection>::connect(&self.config.database_url)
+                .await
+                .expect("database reachable");
+        let v: i64 = sqlx::query_scalar(sql)
+            .fetch_one(&mut conn)
+            .await
+            .expect("query runs");
+        let _ = sqlx::Connection::close(conn).await;
+        v
+    }
+}

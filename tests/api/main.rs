@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod account;
+mod app;
 mod club;
 mod envelope;
 mod event;
+mod fakes;
+mod h5;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
 mod process;
@@ -14,5 +17,6 @@ mod restart;
 mod room;
 mod sessions;
 mod signing;
+mod uploads;
 mod user;
 mod ws;

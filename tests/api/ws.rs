@@ -67,6 +67,16 @@ impl TestApp {
 impl WsClient {
     /// Connects to `url` with extra headers; the refusal when the server answers without upgrading.
     pub async fn connect(url: &str, headers: &[(&str, String)]) -> Result<Self, Refused> {
+        Self::connect_first(url, headers, "hello").await
+    }
+
+    /// Like [`Self::connect`], for a stream whose first frame is `first`
+    /// (kept in `hello`).
+    pub async fn connect_first(
+        url: &str,
+        headers: &[(&str, String)],
+        first: &str,
+    ) -> Result<Self, Refused> {
         let mut request = url.into_client_request().unwrap();
         for (k, v) in headers {
             let name: tokio_tungstenite::tungstenite::http::HeaderName = k.parse().unwrap();
@@ -83,7 +93,7 @@ impl WsClient {
                     closed: None,
                     hello: Value::Null,
                 };
-                client.hello = client.next_of("hello").await;
+                client.hello = client.next_of(first).await;
                 Ok(client)
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
