@@ -10,12 +10,16 @@ use actix::prelude::*;
 use actix_http::ws::{CloseCode, CloseReason, ProtocolError};
 use actix_web_actors::ws;
 use huddle_actors::outbound::{close, ConnId, Outbound};
-use huddle_actors::room::{Detach, RoomActor, Watch};
+use huddle_actors::room::{Detach, RoomActor, RoomError, Watch};
 use huddle_actors::RoomId;
 use serde_json::json;
 
 use super::hub;
 use super::SessionDeps;
+
+/// Close code when the room has as many watchers as it accepts (RFC 6455
+/// registry: "Try Again Later").
+const TRY_AGAIN_LATER: u16 = 1013;
 
 /// One share page following one room.
 pub struct RoomWatcher {
@@ -76,6 +80,7 @@ impl Actor for RoomWatcher {
                     })
                     .to_string(),
                 ),
+                Ok(Err(RoomError::Forbidden(why))) => Self::close(ctx, TRY_AGAIN_LATER, why),
                 _ => Self::close(ctx, close::NORMAL, "room closed"),
             })
             .wait(ctx);
