@@ -11,6 +11,7 @@ mod fakes;
 mod h5;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
+mod openapi;
 mod process;
 mod realtime;
 mod restart;

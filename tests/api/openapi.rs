@@ -1,0 +1,633 @@
+//! `GET /docs-json` (OpenAPI) and `GET /docs` (Swagger UI).
+//!
+//! The document must list exactly the routes the server registers. actix has
+//! no public route listing, so this is checked two ways:
+//! - a source scan: every `web::resource("PATH")` in `src/**/*.rs` with the
+//!   methods chained on it must be an operation of the document, and every
+//!   operation must be one of them;
+//! - a live probe: every documented path answers 405 (not the unknown-path
+//!   404) to a method it does not list, and every documented operation
+//!   answers something other than 405 or the unknown-path 404, with a status
+//!   its own `responses` list.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use huddle::config::StorageConfig;
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const OPERATION_KEYS: [&str; 8] = [
+    "get", "head", "post", "put", "delete", "patch", "options", "trace",
+];
+
+async fn document(app: &TestApp) -> Value {
+    let res = app
+        .client
+        .get(app.url("/docs-json"))
+        .send()
+        .await
+        .expect("request reaches the server");
+    assert_eq!(res.status(), 200);
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let text = res.text().await.unwrap();
+    serde_json::from_str(&text).expect("/docs-json is JSON")
+}
+
+/// (METHOD, OpenAPI path) of every operation in the document.
+fn documented(doc: &Value) -> BTreeSet<(String, String)> {
+    let mut out = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for key in OPERATION_KEYS {
+            if item.get(key).is_some() {
+                out.insert((key.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    out
+}
+
+/// Resolves a local `$ref` (`#/components/...`), or returns the value itself.
+fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str) {
+        Some(r) => doc
+            .pointer(r.strip_prefix('#').expect("local $ref"))
+            .unwrap_or_else(|| panic!("dangling {r}")),
+        None => v,
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The source scan
+// ---------------------------------------------------------------------------
+
+/// `{name:regex}` → `{name}`; the regex may hold braces.
+fn normalize(pattern: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    let mut in_name = false;
+    for c in pattern.chars() {
+        match c {
+            '{' => {
+                depth += 1;
+                if depth == 1 {
+                    out.push('{');
+                    in_name = true;
+                }
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    out.push('}');
+                    in_name = false;
+                }
+            }
+            ':' if depth == 1 => in_name = false,
+            c if depth == 0 || in_name => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            rust_files(&path, out);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+}
+
+/// The text between a `(` at `open` and its matching `)`, and the index after it.
+fn parenthesized(text: &str, open: usize) -> (&str, usize) {
+    let bytes = text.as_bytes();
+    assert_eq!(bytes[open], b'(');
+    let mut depth = 0;
+    let mut in_string = false;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' if in_string => i += 1,
+            b'"' => in_string = !in_string,
+            b'(' if !in_string => depth += 1,
+            b')' if !in_string => {
+                depth -= 1;
+                if depth == 0 {
+                    return (&text[open + 1..i], i + 1);
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    panic!("unbalanced parentheses after {:?}", &text[open..]);
+}
+
+/// The methods a `.route(...)` argument guards on (`web::get()`, `web::method(Method::X)`).
+fn route_methods(args: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in [
+        "get", "head", "post", "put", "delete", "patch", "options", "trace",
+    ] {
+        if args.contains(&format!("web::{m}()")) {
+            out.push(m.to_ascii_uppercase());
+        }
+    }
+    if let Some(at) = args.find("Method::") {
+        let name: String = args[at + "Method::".len()..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphabetic())
+            .collect();
+        out.push(name.to_ascii_uppercase());
+    }
+    assert!(!out.is_empty(), "cannot tell the method of .route({args})");
+    out
+}
+
+/// (METHOD, path) of every `web::resource("...")` registered in `src/`; a
+/// resource handling any method (`.to(...)`) is reported with method `*`.
+fn registered() -> BTreeSet<(String, String)> {
+    let mut files = Vec::new();
+    rust_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut files,
+    );
+    files.sort();
+    let mut out = BTreeSet::new();
+    for file in files {
+        let raw = std::fs::read_to_string(&file).unwrap();
+        // Comment lines (docs mention routes) are not code.
+        let text: String = raw
+            .lines()
+            .filter(|l| !l.trim_start().starts_with("//"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let at = file.display();
+        for unsupported in [
+            "web::scope(",
+            "Resource::new(",
+            "#[get(",
+            "#[post(",
+            "#[route(",
+        ] {
+            assert!(
+                !text.contains(unsupported),
+                "{at} uses {unsupported}: teach this scan (tests/api/openapi.rs) about it"
+            );
+        }
+        assert!(
+            !text.contains(".route(\""),
+            "{at} registers a route by path (.route(\"...\")): teach this scan about it"
+        );
+        let mut rest = text.as_str();
+        while let Some(found) = rest.find("web::resource(") {
+            let open = found + "web::resource".len();
+            let (arg, mut i) = parenthesized(rest, open);
+            let arg = arg.trim();
+            assert!(
+                arg.starts_with('"') && arg.ends_with('"') && arg.len() >= 2,
+                "{at}: web::resource({arg}) is not a string literal: teach this scan about it"
+            );
+            let path = normalize(&arg[1..arg.len() - 1]);
+            let mut methods = Vec::new();
+            loop {
+                let after = &rest[i..];
+                let skipped = after.len() - after.trim_start().len();
+                if !after[skipped..].starts_with('.') {
+                    break;
+                }
+                let name_start = i + skipped + 1;
+                let name: String = rest[name_start..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                let open = name_start + name.len();
+                if rest.as_bytes().get(open) != Some(&b'(') {
+                    break;
+                }
+                let (args, next) = parenthesized(rest, open);
+                match name.as_str() {
+                    "get" | "head" | "post" | "put" | "delete" | "patch" => {
+                        methods.push(name.to_ascii_uppercase())
+                    }
+                    "route" => methods.extend(route_methods(args)),
+                    "to" => methods.push("*".into()),
+                    _ => {}
+                }
+                i = next;
+            }
+            assert!(!methods.is_empty(), "{at}: {path} has no method");
+            for m in methods {
+                out.insert((m, path.clone()));
+            }
+            rest = &rest[i..];
+        }
+    }
+    out
+}
+
+#[test]
+fn the_scan_reads_chains_and_patterns() {
+    assert_eq!(normalize("/upload/{key:.+}"), "/upload/{key}");
+    assert_eq!(normalize("/u/{uid:[a-f0-9]{32}}/p"), "/u/{uid}/p");
+    assert_eq!(route_methods("web::get().to(h)"), ["GET"]);
+    let (inner, after) = parenthesized("(a(b)\")\")x", 0);
+    assert_eq!((inner, after), ("a(b)\")\"", 9));
+}
+
+#[actix_web::test]
+async fn every_registered_route_is_documented_and_vice_versa() {
+    let registered = registered();
+    assert!(registered.len() > 50, "the scan found {registered:?}");
+    assert!(registered.contains(&("GET".into(), "/docs-json".into())));
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let documented = documented(&doc);
+    let undocumented: Vec<_> = registered.difference(&documented).collect();
+    let unregistered: Vec<_> = documented.difference(&registered).collect();
+    assert!(
+        undocumented.is_empty() && unregistered.is_empty(),
+        "registered but not in src/http/openapi.rs ROUTES: {undocumented:?}\n\
+         documented but not registered: {unregistered:?}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// The live probe
+// ---------------------------------------------------------------------------
+
+const ZEROS: &str = "00000000000000000000000000000000";
+
+/// A plausible value for a path placeholder.
+fn sample(name: &str) -> String {
+    match name {
+        "kind" => "room".into(),
+        "jPushId" => "probe-jpush-id".into(),
+        "key" => format!("image/{ZEROS}/avatar/{ZEROS}.jpg"),
+        "dir" => "avatar".into(),
+        "file" => format!("{ZEROS}.jpg"),
+        "path" => "share.css".into(),
+        _ => ZEROS.into(),
+    }
+}
+
+fn concrete(template: &str) -> String {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let close = rest[open..].find('}').expect("closed placeholder") + open;
+        let name = &rest[open + 1..close];
+        // Swagger UI files live under /docs/{file}: probe a real one.
+        if template == "/docs/{file}" {
+            out.push_str("swagger-ui.css");
+        } else {
+            out.push_str(&sample(name));
+        }
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn default_404(status: u16, text: &str) -> bool {
+    status == 404
+        && serde_json::from_str::<Value>(text).ok()
+            == Some(json!({"result": 0, "message": "Not Found", "status": 0}))
+}
+
+#[actix_web::test]
+async fn every_documented_operation_answers_on_the_live_server() {
+    // A local store holding the image the probe asks for, so that the image
+    // routes answer 200 rather than a 404 that would look like an unknown path.
+    let store = tempfile::tempdir().unwrap();
+    let image_dir = store.path().join(format!("image/{ZEROS}/avatar"));
+    std::fs::create_dir_all(&image_dir).unwrap();
+    std::fs::write(
+        image_dir.join(format!("{ZEROS}.jpg")),
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR",
+    )
+    .unwrap();
+    let dir = store.path().display().to_string();
+    let app = spawn_app_with(|c| c.services.storage = StorageConfig::Local { dir }).await;
+    let doc = document(&app).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+
+    // The control: an unknown path is the default 404, whatever the method.
+    for method in [Method::GET, Method::PATCH] {
+        let res = client
+            .request(method, app.url("/no/such/route"))
+            .send()
+            .await
+            .unwrap();
+        let status = res.status().as_u16();
+        assert!(default_404(status, &res.text().await.unwrap()));
+    }
+
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut probed = 0;
+    let mut answers = std::collections::BTreeMap::new();
+    for (template, item) in paths {
+        let url = app.url(&concrete(template));
+        let listed: Vec<&str> = OPERATION_KEYS
+            .into_iter()
+            .filter(|k| item.get(*k).is_some())
+            .collect();
+        // 1. The path is registered: a method it does not list is 405, not 404.
+        let other = ["patch", "options", "trace"]
+            .into_iter()
+            .find(|m| !listed.contains(m))
+            .expect("an unlisted method");
+        let other = Method::from_bytes(other.to_ascii_uppercase().as_bytes()).unwrap();
+        let res = client.request(other.clone(), &url).send().await.unwrap();
+        let status = res.status().as_u16();
+        let text = res.text().await.unwrap();
+        assert_eq!(
+            status, 405,
+            "{other} {template} ({url}) should be 405 if the path is registered: {text}"
+        );
+
+        // 2. Each documented method is registered (not 405), and answers a
+        //    status its operation documents. Unsigned, no credentials.
+        for key in listed {
+            let method = Method::from_bytes(key.to_ascii_uppercase().as_bytes()).unwrap();
+            let res = client.request(method.clone(), &url).send().await.unwrap();
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap();
+            let at = format!("{method} {template} ({url}) → {status} {text:.200}");
+            assert_ne!(status, 405, "{at}");
+            assert!(!default_404(status, &text), "{at}: the unknown-path 404");
+            let responses = item[key]["responses"].as_object().expect("responses");
+            assert!(
+                responses.contains_key(&status.to_string()),
+                "{at}: status not among the documented {:?}",
+                responses.keys().collect::<Vec<_>>()
+            );
+            answers.insert((key.to_ascii_uppercase(), template.clone()), status);
+            probed += 1;
+        }
+    }
+    assert!(probed > 50, "probed {probed} operations");
+    // What the probe saw where it is known exactly.
+    for (method, path, status) in [
+        ("GET", "/image/{uid}/{dir}/{file}", 200),
+        ("HEAD", "/image/{uid}/{dir}/{file}", 200),
+        ("GET", "/web/{path}", 200),
+        ("GET", "/docs/{file}", 200),
+        ("GET", "/docs", 200),
+        ("GET", "/docs-json", 200),
+        ("GET", "/", 302),
+        ("GET", "/app", 302),
+        ("GET", "/app/", 200),
+        ("GET", "/s/{kind}/{id}", 404),
+        ("GET", "/healthz", 200),
+        ("GET", "/app/version/upgrade", 200),
+        ("GET", "/ws", 401),
+        ("GET", "/h5/room/{roomCacheId}/live", 401),
+        ("PUT", "/upload/{key}", 403),
+        ("POST", "/account/captcha", 401),
+        ("GET", "/user/block", 401),
+        ("POST", "/h5/club/{clubId}", 401),
+    ] {
+        assert_eq!(
+            answers.get(&(method.to_owned(), path.to_owned())),
+            Some(&status),
+            "{method} {path}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The document's content
+// ---------------------------------------------------------------------------
+
+#[actix_web::test]
+async fn the_document_is_openapi_3_with_security_envelope_and_codes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let version = doc["openapi"].as_str().expect("openapi version");
+    assert!(version.starts_with("3."), "{version}");
+    assert!(doc["info"]["title"].is_string() && doc["info"]["version"].is_string());
+
+    // Security schemes.
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["basicAuth"]["type"], "http");
+    assert_eq!(schemes["basicAuth"]["scheme"], "basic");
+    assert_eq!(schemes["h5Bearer"]["type"], "http");
+    assert_eq!(schemes["h5Bearer"]["scheme"], "bearer");
+    assert_eq!(schemes["requestSign"]["type"], "apiKey");
+    assert_eq!(schemes["requestSign"]["name"], "sign");
+    let rule = schemes["requestSign"]["description"].as_str().unwrap();
+    for needle in ["$$$accessSecret=", "Hx!0k!K}5E.]EoP", "md5", "ts", "300000"] {
+        assert!(
+            rule.contains(needle),
+            "signing rule lacks {needle:?}: {rule}"
+        );
+    }
+
+    // The envelope.
+    let envelope = &doc["components"]["schemas"]["Envelope"];
+    for field in ["result", "message", "status"] {
+        assert!(envelope["properties"][field].is_object(), "{field}");
+    }
+
+    // Business codes: every code of the seed, with its message.
+    let codes: BTreeSet<i64> = doc["x-business-codes"]
+        .as_array()
+        .expect("x-business-codes")
+        .iter()
+        .map(|c| c["code"].as_i64().unwrap())
+        .collect();
+    let seed: BTreeSet<i64> = [
+        -1, 0, 100000, 100001, 100002, 200000, 200001, 200002, 200003, 400000, 400001, 500000,
+        600000,
+    ]
+    .into();
+    assert_eq!(codes, seed);
+    assert!(doc["info"]["description"]
+        .as_str()
+        .unwrap()
+        .contains("用户资料未初始化"));
+
+    // Protocol failures are envelopes.
+    for name in [
+        "BadRequest",
+        "Unauthorized",
+        "Forbidden",
+        "NotFound",
+        "MethodNotAllowed",
+        "PayloadTooLarge",
+        "UnsupportedMediaType",
+        "TooManyRequests",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "GatewayTimeout",
+    ] {
+        let r = &doc["components"]["responses"][name]["content"]["application/json"];
+        assert_eq!(r["example"]["status"], 0, "{name}");
+        assert_eq!(r["example"]["result"], 0, "{name}");
+    }
+
+    // Tags are the seed's sections plus ours.
+    let tags: Vec<&str> = doc["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            "Account", "User", "Club", "Room", "Event", "Aliyun", "Push", "App", "H5", "Realtime",
+            "Pages", "Ops"
+        ]
+    );
+
+    // Signed operations carry ts and sign: GET in the query, others in both bodies.
+    let mut signed = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (key, op) in item.as_object().unwrap() {
+            assert!(
+                op["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{key} {path}"
+            );
+            let schemes: BTreeSet<&str> = op["security"]
+                .as_array()
+                .expect("security")
+                .iter()
+                .flat_map(|alt| alt.as_object().unwrap().keys().map(String::as_str))
+                .collect();
+            for name in path.split('{').skip(1) {
+                let name = name.split('}').next().unwrap();
+                assert!(
+                    op["parameters"].as_array().unwrap().iter().any(|p| {
+                        let p = resolve(&doc, p);
+                        p["in"] == "path" && p["name"] == name && p["required"] == true
+                    }),
+                    "{key} {path}: path parameter {name}"
+                );
+            }
+            if !schemes.contains("requestSign") {
+                continue;
+            }
+            signed += 1;
+            if key == "get" {
+                let names: Vec<&str> = op["parameters"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| resolve(&doc, p)["name"].as_str().unwrap())
+                    .collect();
+                assert!(names.contains(&"ts") && names.contains(&"sign"), "{path}");
+            } else {
+                let content = &op["requestBody"]["content"];
+                for media in ["application/json", "application/x-www-form-urlencoded"] {
+                    let props = &content[media]["schema"]["properties"];
+                    assert!(
+                        props["ts"].is_object() && props["sign"].is_object(),
+                        "{key} {path} {media}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(signed > 40, "{signed} signed operations");
+    let captcha = &doc["paths"]["/account/captcha"]["post"];
+    assert_eq!(captcha["security"], json!([{"requestSign": []}]));
+    let logout = &doc["paths"]["/account/logout"]["post"];
+    assert_eq!(
+        logout["security"],
+        json!([{"basicAuth": [], "requestSign": []}])
+    );
+    let h5 = &doc["paths"]["/h5/club/{clubId}"]["post"];
+    assert_eq!(h5["security"], json!([{"h5Bearer": [], "requestSign": []}]));
+    assert!(doc["paths"]["/upload/{key}"]["put"].is_object());
+    assert!(doc["paths"]["/ws"]["get"]["responses"]["101"].is_object());
+}
+
+// ---------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------
+
+/// The values of `attr="..."` in `html`.
+fn attribute_values<'a>(html: &'a str, attr: &str) -> Vec<&'a str> {
+    let needle = format!("{attr}=\"");
+    html.match_indices(&needle)
+        .filter_map(|(at, _)| html[at + needle.len()..].split('"').next())
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_docs_page_and_every_asset_it_references_are_served_here() {
+    let app = spawn_app().await;
+    for page in ["/docs", "/docs/"] {
+        let res = app.client.get(app.url(page)).send().await.unwrap();
+        assert_eq!(res.status(), 200, "{page}");
+        let content_type = res.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(
+            content_type.starts_with("text/html"),
+            "{page}: {content_type}"
+        );
+        let html = res.text().await.unwrap();
+        let base = url::Url::parse(&app.url(page)).unwrap();
+        let mut assets: Vec<&str> = attribute_values(&html, "src");
+        assets.extend(attribute_values(&html, "href"));
+        assert!(
+            assets.iter().any(|a| a.ends_with(".js")) && assets.iter().any(|a| a.ends_with(".css")),
+            "{page} references no script or style: {html}"
+        );
+        for asset in assets {
+            let url = base.join(asset).unwrap();
+            assert_eq!(
+                url.host_str(),
+                base.host_str(),
+                "{page} loads {asset} from elsewhere"
+            );
+            assert_eq!(
+                url.port(),
+                base.port(),
+                "{page} loads {asset} from elsewhere"
+            );
+            let res = app.client.get(url.clone()).send().await.unwrap();
+            assert_eq!(res.status(), 200, "{page}: {asset} ({url})");
+            let text = res.bytes().await.unwrap();
+            assert!(!text.is_empty(), "{asset}");
+        }
+    }
+    // The page loads this server's document, and no validator badge from swagger.io.
+    let init = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("\"/docs-json\""), "{init}");
+    assert!(init.contains("\"validatorUrl\": \"none\""), "{init}");
+    let missing = app
+        .client
+        .get(app.url("/docs/no-such-file.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+}
