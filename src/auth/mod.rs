@@ -179,8 +179,9 @@ fn state(req: &HttpRequest) -> Result<Data<AppState>, ApiError> {
         .ok_or_else(|| ApiError::internal(anyhow::anyhow!("AppState missing from app data")))
 }
 
-/// Reads the body up to `limit` bytes; more → 413.
-async fn read_body(
+/// Reads the body up to `limit` bytes; more → 413 (checked on Content-Length
+/// first, then while reading).
+pub(crate) async fn read_body(
     req: &HttpRequest,
     mut payload: Payload,
     limit: usize,

@@ -5,13 +5,12 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use futures_util::StreamExt;
 use huddle_actors::repo::app::{MarkImageUploaded, RecordImage};
 use huddle_actors::ImageId;
 use serde::Serialize;
 
 use super::public_base;
-use crate::auth::Profiled;
+use crate::auth::{read_body, Profiled};
 use crate::envelope::{ok, ApiError, ApiResult, Empty};
 use crate::state::AppState;
 use crate::storage::key::{ImageDir, ObjectKey};
@@ -94,7 +93,7 @@ async fn receive_upload(
     req: HttpRequest,
     path: web::Path<String>,
     query: web::Query<UploadQuery>,
-    mut body: web::Payload,
+    body: web::Payload,
 ) -> ApiResult {
     let Some(store) = state.uploads.local() else {
         return Err(ApiError::NotFound);
@@ -125,26 +124,12 @@ async fn receive_upload(
             IMAGE_CONTENT_TYPES.join(", ")
         )));
     }
-    let limit = state.config.services.max_image_bytes;
-    let too_large =
-        || ApiError::PayloadTooLarge(format!("an image may have at most {limit} bytes"));
-    let declared_len = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared_len.is_some_and(|n| n > limit) {
-        return Err(too_large());
-    }
-    let mut bytes = web::BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let chunk =
-            chunk.map_err(|e| ApiError::BadRequest(format!("could not read the body: {e}")))?;
-        if bytes.len() + chunk.len() > limit {
-            return Err(too_large());
-        }
-        bytes.extend_from_slice(&chunk);
-    }
+    let bytes = read_body(
+        &req,
+        body.into_inner(),
+        state.config.services.max_image_bytes,
+    )
+    .await?;
     if sniff_image(&bytes).is_none() {
         return Err(ApiError::UnsupportedMediaType(
             "the body is not a JPEG, PNG, GIF or WebP image".into(),

@@ -17,3 +17,18 @@ pub mod session;
 pub mod watcher;
 
 pub use session::{SessionDeps, WsLimits};
+
+use actix_http::ws::{CloseCode, CloseReason};
+use actix_web_actors::ws::WebsocketContext;
+
+/// Sends a close frame with `code` and `reason`, then stops the actor.
+pub(crate) fn close_socket<A>(ctx: &mut WebsocketContext<A>, code: u16, reason: &str)
+where
+    A: actix::Actor<Context = WebsocketContext<A>>,
+{
+    ctx.close(Some(CloseReason {
+        code: CloseCode::from(code),
+        description: Some(reason.to_owned()),
+    }));
+    actix::ActorContext::stop(ctx);
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::prelude::*;
-use actix_web_actors::ws::{self, CloseCode, CloseReason, ProtocolError};
+use actix_web_actors::ws::{self, ProtocolError};
 use bytes::BytesMut;
 use huddle_actors::outbound::{close, ConnId, Outbound};
 use huddle_actors::repo::club::GetClub;
@@ -88,11 +88,7 @@ impl MemberSession {
     }
 
     fn close(ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
-        ctx.close(Some(CloseReason {
-            code: CloseCode::from(code),
-            description: Some(reason.to_owned()),
-        }));
-        ctx.stop();
+        super::close_socket(ctx, code, reason);
     }
 
     fn refuse(&mut self, refusal: &Refusal, ctx: &mut ws::WebsocketContext<Self>) {

@@ -7,7 +7,7 @@
 use std::time::Instant;
 
 use actix::prelude::*;
-use actix_http::ws::{CloseCode, CloseReason, ProtocolError};
+use actix_http::ws::ProtocolError;
 use actix_web_actors::ws;
 use huddle_actors::outbound::{close, ConnId, Outbound};
 use huddle_actors::room::{Detach, RoomActor, RoomError, Watch};
@@ -43,11 +43,7 @@ impl RoomWatcher {
     }
 
     fn close(ctx: &mut ws::WebsocketContext<Self>, code: u16, reason: &str) {
-        ctx.close(Some(CloseReason {
-            code: CloseCode::from(code),
-            description: Some(reason.to_owned()),
-        }));
-        ctx.stop();
+        super::close_socket(ctx, code, reason);
     }
 }
 

@@ -41,20 +41,21 @@ impl LocalStore {
         }
     }
 
-    fn signature(&self, key: &ObjectKey, expires: i64) -> Vec<u8> {
+    /// The MAC over what an upload address grants: PUT of `key` until `expires`.
+    fn mac(&self, key: &ObjectKey, expires: i64) -> Hmac<Sha256> {
         let mut mac = match Hmac::<Sha256>::new_from_slice(&self.signing_key) {
             Ok(mac) => mac,
             Err(_) => unreachable!("HMAC-SHA256 takes keys of any length"),
         };
         mac.update(format!("PUT\n{key}\n{expires}").as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        mac
     }
 
     /// The presigned PUT address of `key` on `base`, valid until `expires` (Unix s).
     pub fn upload_address(&self, base: &str, key: &ObjectKey, expires: i64) -> String {
         format!(
             "{base}/upload/{key}?Expires={expires}&Signature={}",
-            hex::encode(self.signature(key, expires))
+            hex::encode(self.mac(key, expires).finalize().into_bytes())
         )
     }
 
@@ -71,12 +72,8 @@ impl LocalStore {
             .map_err(|_| StorageError::Refused("Expires must be Unix seconds".into()))?;
         let given = hex::decode(signature)
             .map_err(|_| StorageError::Refused("Signature is not hex".into()))?;
-        let mut mac = match Hmac::<Sha256>::new_from_slice(&self.signing_key) {
-            Ok(mac) => mac,
-            Err(_) => unreachable!("HMAC-SHA256 takes keys of any length"),
-        };
-        mac.update(format!("PUT\n{key}\n{expires}").as_bytes());
-        mac.verify_slice(&given)
+        self.mac(key, expires)
+            .verify_slice(&given)
             .map_err(|_| StorageError::Refused("Signature does not match".into()))?;
         if now_secs > expires {
             return Err(StorageError::Refused(
