@@ -226,6 +226,10 @@ impl From<huddle_actors::room::RoomError> for ApiError {
             RoomError::BadRequest(why) => Self::BadRequest(why.into()),
             RoomError::Repo(e) => e.into(),
             RoomError::Mailbox(e) => Self::from(RepoError::Mailbox(e)),
+            RoomError::Unavailable(why) => {
+                tracing::warn!(error = %why, "shared room state unavailable");
+                Self::Unavailable("live room state unavailable".into())
+            }
         }
     }
 }

@@ -13,6 +13,8 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use huddle_actors::bus::Bus;
 use huddle_actors::cache::{Cache, MemoryCache};
+use huddle_actors::cluster::cache::RedisCache;
+use huddle_actors::cluster::Cluster;
 use huddle_actors::club::Clubs;
 use huddle_actors::db::{redact_url, Db, DbOptions};
 use huddle_actors::repo::settings::GetOrInitSetting;
@@ -173,6 +175,25 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
     Ok(db)
 }
 
+/// Notifications a slow hub may fall behind by before it loses the oldest.
+const BUS_CAPACITY: usize = 4096;
+
+/// Links to Redis when `HUDDLE_REDIS_URL` is set. A Redis that does not answer
+/// yet does not stop the node: it starts not ready and links up later.
+async fn link_cluster(config: &Config) -> anyhow::Result<Option<Cluster>> {
+    let Some(url) = &config.redis_url else {
+        return Ok(None);
+    };
+    let cluster = Cluster::start(url.expose(), &config.node_id)
+        .context("HUDDLE_REDIS_URL is not a usable Redis URL")?;
+    if cluster.wait_up(Duration::from_secs(3)).await {
+        tracing::info!(node = %config.node_id, redis = %redact_url(url.expose()), "redis linked: rooms, notifications and the cache are shared");
+    } else {
+        tracing::error!(node = %config.node_id, redis = %redact_url(url.expose()), "redis does not answer yet: starting not ready");
+    }
+    Ok(Some(cluster))
+}
+
 fn worker_count(config: &Config) -> usize {
     if config.workers > 0 {
         config.workers
@@ -240,15 +261,22 @@ impl Application {
         };
 
         let rtc = rtc_tokens(&config, &repo, clock.now_ms()).await?;
-        let bus = Bus::default();
+        let cluster = link_cluster(&config).await?;
+        let bus = match &cluster {
+            Some(cluster) => Bus::clustered(BUS_CAPACITY, cluster.clone()),
+            None => Bus::new(BUS_CAPACITY),
+        };
         let actor_threads = workers.clamp(1, 4);
-        let rooms = Rooms::new(
+        let mut rooms = Rooms::new(
             repo.clone(),
             clock.clone(),
             bus.clone(),
             room_settings(&config),
             actor_threads,
         );
+        if let Some(cluster) = &cluster {
+            rooms = rooms.with_cluster(cluster.clone());
+        }
         let http_client = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
@@ -257,9 +285,11 @@ impl Application {
             repo.clone(),
             PushProvider::new(&config.services.push, http_client.clone()),
         );
-        let hub = Hub::new(bus.clone(), clock.clone())
-            .with_offline_push(offline_push)
-            .start();
+        let mut hub = Hub::new(bus.clone(), clock.clone()).with_offline_push(offline_push);
+        if let Some(cluster) = &cluster {
+            hub = hub.with_subscriptions(cluster.subscriptions().clone());
+        }
+        let hub = hub.start();
         let realtime = SessionDeps {
             rooms: rooms.clone(),
             hub: hub.clone(),
@@ -276,10 +306,11 @@ impl Application {
         )
         .start();
 
-        if config.redis_url.is_some() {
-            tracing::warn!("HUDDLE_REDIS_URL is set but this build keeps cache and bus in-process (scale-out comes with Redis support)");
-        }
-        let cache: Arc<dyn Cache> = Arc::new(MemoryCache::new(clock.clone()));
+        let memory = Arc::new(MemoryCache::new(clock.clone()));
+        let cache: Arc<dyn Cache> = match &cluster {
+            Some(cluster) => Arc::new(RedisCache::new(cluster.clone(), memory)),
+            None => memory,
+        };
         let sms = crate::sms::from_config(&config.sms).context("SMS provider")?;
         let app_state = web::Data::new(AppState {
             sessions: Sessions::new(
@@ -310,6 +341,7 @@ impl Application {
                 clock.clone(),
                 config.services.h5_session_ttl_secs,
             ),
+            cluster,
             wechat: config
                 .services
                 .wechat

@@ -8,6 +8,7 @@ use actix::Addr;
 use huddle_actors::bus::{Bus, Notification};
 use huddle_actors::cache::Cache;
 use huddle_actors::club::Clubs;
+use huddle_actors::cluster::Cluster;
 use huddle_actors::repo::message::{CreateMessages, Delivery, NewMessage};
 use huddle_actors::repo::Repo;
 use huddle_actors::room::Rooms;
@@ -57,6 +58,8 @@ pub struct AppState {
     pub previews: Previewer,
     /// H5 (share page) sessions.
     pub h5_sessions: H5Sessions,
+    /// The Redis link, when several nodes share state.
+    pub cluster: Option<Cluster>,
     /// WeChat, when configured.
     pub wechat: Option<WechatClient>,
 }

@@ -21,6 +21,7 @@
 pub mod bus;
 pub mod cache;
 pub mod clock;
+pub mod cluster;
 pub mod club;
 pub mod db;
 pub mod ids;

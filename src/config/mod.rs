@@ -40,7 +40,8 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "http_addr", default: "127.0.0.1:8080", help: "Address to listen on; port 0 picks a free port (the bound address is logged)." },
     Setting { key: "database_url", default: "sqlite://huddle.db", help: "sqlite://FILE (created if missing; WAL, foreign keys on) or postgres://USER@HOST:PORT/DB." },
     Setting { key: "database_max_connections", default: "16", help: "Connection pool size." },
-    Setting { key: "redis_url", default: "", help: "Unset: in-process cache and bus (one node). redis://HOST:PORT: shared state for several nodes." },
+    Setting { key: "redis_url", default: "", help: "Unset: in-process cache and bus (one node). redis://[:PASSWORD@]HOST:PORT[/DB]: several nodes share rooms, notifications, presence and the cache through it (docs/operations.md)." },
+    Setting { key: "node_id", default: "", help: "This node's name in logs and in its Redis heartbeat key; unset: HOSTNAME-PID. Give each node its own." },
     Setting { key: "workers", default: "0", help: "HTTP worker threads; 0 = one per CPU core." },
     Setting { key: "shutdown_timeout_secs", default: "30", help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish." },
     Setting { key: "max_body_bytes", default: "102400", help: "Largest accepted request body (bytes); larger → 413." },
@@ -186,6 +187,8 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Redis URL for scale-out; `None` = in-process.
     pub redis_url: Option<Secret>,
+    /// This node's name (logs, Redis heartbeat).
+    pub node_id: String,
     /// HTTP workers (0 = per core).
     pub workers: usize,
     /// Graceful shutdown timeout (s).
@@ -351,6 +354,7 @@ impl Config {
                 &get("database_max_connections"),
             )?,
             redis_url: opt("redis_url").map(Secret::new),
+            node_id: opt("node_id").unwrap_or_else(default_node_id),
             workers: parse("workers", &get("workers"))?,
             shutdown_timeout_secs: parse("shutdown_timeout_secs", &get("shutdown_timeout_secs"))?,
             max_body_bytes: parse("max_body_bytes", &get("max_body_bytes"))?,
@@ -463,6 +467,17 @@ pub fn settings_help() -> String {
         ));
     }
     out
+}
+
+/// `HOSTNAME-PID` (or `node-PID` without a host name).
+fn default_node_id() -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    format!("{host}-{}", std::process::id())
 }
 
 #[cfg(test)]

@@ -18,13 +18,25 @@ async fn healthz() -> ApiResult {
     ok(json!({"status": "up"}))
 }
 
-/// The database answers; otherwise 503.
+/// The database (and Redis, when configured) answer; otherwise 503.
 async fn readyz(state: web::Data<AppState>) -> ApiResult {
-    match state.repo.run(Ping).await {
-        Ok(()) => ok(json!({"status": "ready", "database": "up"})),
-        Err(e) => {
-            tracing::warn!(error = %e, "not ready");
-            Err(ApiError::Unavailable("database unreachable".into()))
-        }
+    if let Err(e) = state.repo.run(Ping).await {
+        tracing::warn!(error = %e, "not ready");
+        return Err(ApiError::Unavailable("database unreachable".into()));
     }
+    let Some(cluster) = &state.cluster else {
+        return ok(json!({"status": "ready", "database": "up"}));
+    };
+    if !cluster.is_up() {
+        return Err(ApiError::Unavailable(format!(
+            "redis unreachable (node {})",
+            cluster.node_id()
+        )));
+    }
+    ok(json!({
+        "status": "ready",
+        "database": "up",
+        "redis": "up",
+        "node": cluster.node_id(),
+    }))
 }

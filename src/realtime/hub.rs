@@ -4,11 +4,16 @@
 //! `room.invited`, `event.reminder`, `event.started`, `club.member_joined`,
 //! `club.member_left`). Room events do not pass here: rooms fan out to their
 //! own connections.
+//!
+//! With Redis, the hub also keeps this node subscribed to exactly the user and
+//! topic channels its connections need (first connection of a user or topic
+//! acquires the channel, the last one releases it).
 
 use std::collections::{HashMap, HashSet};
 
 use actix::prelude::*;
 use huddle_actors::bus::{Bus, Notification};
+use huddle_actors::cluster::{keys, Subscriptions};
 use huddle_actors::outbound::{close, cut_off, offer, ConnId, Frame, Offered, Outbound, Outbox};
 use huddle_actors::{SharedClock, Uid};
 use serde_json::{json, Value};
@@ -37,6 +42,14 @@ pub struct Hub {
     bus: Bus,
     clock: SharedClock,
     offline: Option<OfflinePush>,
+    subscriptions: Option<Subscriptions>,
+}
+
+fn topic_channel(topic: &Topic) -> String {
+    match topic {
+        Topic::Club(id) => keys::club_channel(id),
+        Topic::Event(id) => keys::event_channel(id),
+    }
 }
 
 impl Hub {
@@ -50,6 +63,32 @@ impl Hub {
             bus,
             clock,
             offline: None,
+            subscriptions: None,
+        }
+    }
+
+    /// Keeps the node's Redis subscriptions to what its connections need.
+    pub fn with_subscriptions(mut self, subscriptions: Subscriptions) -> Self {
+        self.subscriptions = Some(subscriptions);
+        self
+    }
+
+    fn release(&self, channel: String) {
+        if let Some(s) = &self.subscriptions {
+            s.release(channel);
+        }
+    }
+
+    fn acquire(&self, channel: String) {
+        if let Some(s) = &self.subscriptions {
+            s.acquire_later(channel);
+        }
+    }
+
+    /// Hands an inbox message to push.
+    fn push_offline(&self, delivery: huddle_actors::repo::message::Delivery) {
+        if let Some(push) = &self.offline {
+            push.offer(delivery);
         }
     }
 
@@ -68,6 +107,7 @@ impl Hub {
             set.remove(&conn);
             if set.is_empty() {
                 self.users.remove(&c.uid);
+                self.release(keys::user_channel(&c.uid));
             }
         }
         for topic in c.topics {
@@ -77,9 +117,12 @@ impl Hub {
 
     fn unlink(&mut self, topic: &Topic, conn: ConnId) {
         if let Some(set) = self.topics.get_mut(topic) {
-            set.remove(&conn);
+            if !set.remove(&conn) {
+                return;
+            }
             if set.is_empty() {
                 self.topics.remove(topic);
+                self.release(topic_channel(topic));
             }
         }
     }
@@ -122,8 +165,11 @@ impl Hub {
             Notification::Message(d) => {
                 let conns = self.user_conns([&d.message.uid]);
                 if conns.is_empty() {
-                    if let Some(push) = &self.offline {
-                        push.offer(d);
+                    // Clustered, the publishing node learns from Redis whether
+                    // any node took it (`Undelivered`); while Redis is down,
+                    // this node is all it can know of.
+                    if !self.bus.is_clustered() || !self.bus.remote_up() {
+                        self.push_offline(d);
                     }
                     return;
                 }
@@ -219,6 +265,10 @@ impl Hub {
                     }),
                 )
             }
+            Notification::Undelivered(d) => {
+                self.push_offline(d);
+                return;
+            }
             // Rooms tell their own connections.
             Notification::RoomClosed { .. } => return,
         };
@@ -279,10 +329,14 @@ impl Handler<Connect> for Hub {
     type Result = ();
 
     fn handle(&mut self, msg: Connect, _: &mut Self::Context) {
-        self.users
-            .entry(msg.uid.clone())
-            .or_default()
-            .insert(msg.conn);
+        let conns = self.users.entry(msg.uid.clone()).or_default();
+        if conns.is_empty() {
+            let channel = keys::user_channel(&msg.uid);
+            conns.insert(msg.conn);
+            self.acquire(channel);
+        } else {
+            conns.insert(msg.conn);
+        }
         self.conns.insert(
             msg.conn,
             HubConn {
@@ -349,7 +403,11 @@ impl Handler<Subscribe> for Hub {
             return false;
         }
         c.topics.insert(msg.topic.clone());
-        self.topics.entry(msg.topic).or_default().insert(msg.conn);
+        let conns = self.topics.entry(msg.topic.clone()).or_default();
+        let first = conns.is_empty();
+        if conns.insert(msg.conn) && first {
+            self.acquire(topic_channel(&msg.topic));
+        }
         true
     }
 }

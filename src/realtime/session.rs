@@ -373,6 +373,10 @@ impl From<RoomError> for OpError {
                 tracing::warn!(error = %e, "room actor unavailable");
                 Self(ErrorCode::Unavailable, "try again later".into())
             }
+            RoomError::Unavailable(why) => {
+                tracing::warn!(error = %why, "shared room state unavailable");
+                Self(ErrorCode::Unavailable, "try again later".into())
+            }
         }
     }
 }

@@ -44,7 +44,7 @@ pub struct NewMessage {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredMessage {
     /// `messageId`: ms × 1000 + a sequence, increasing.
     pub message_id: i64,
@@ -152,7 +152,7 @@ pub(crate) async fn insert_messages(
 
 /// A message just written, with its recipient's unread total right after the
 /// write (what a realtime `message.new` carries).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Delivery {
     /// The message.
     pub message: StoredMessage,

@@ -55,7 +55,18 @@ pub enum RepoError {
 impl From<sqlx::Error> for RepoError {
     fn from(e: sqlx::Error) -> Self {
         match e {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => Self::Unavailable(e),
+            // PostgreSQL going away: connection exceptions (08…) and operator
+            // intervention (57…: shutdown, admin termination, crash recovery).
+            sqlx::Error::Database(ref db)
+                if db
+                    .code()
+                    .is_some_and(|c| c.starts_with("08") || c.starts_with("57")) =>
+            {
                 Self::Unavailable(e)
             }
             sqlx::Error::Database(ref db) if db.is_unique_violation() => {

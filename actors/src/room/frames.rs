@@ -3,7 +3,7 @@
 //! `join` and `resume` are composed here too, because the room sends them in
 //! line with its events.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ids::{RoomId, Uid};
@@ -11,7 +11,7 @@ use crate::outbound::Frame;
 use crate::repo::room::Room;
 
 /// A member as realtime clients see them.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberJson {
     /// Who.
@@ -29,7 +29,7 @@ pub struct MemberJson {
 }
 
 /// Why a member left.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum LeaveReason {
     /// They sent `leave`.
@@ -102,6 +102,44 @@ impl RoomEvent {
             Self::Closed { .. } => "room.closed",
         }
     }
+}
+
+/// An event frame read back (frames travel between nodes as their JSON text).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Parsed {
+    #[serde(rename = "type")]
+    kind: String,
+    seq: i64,
+    ts: i64,
+    uid: Option<Uid>,
+    by: Option<Uid>,
+    reason: Option<LeaveReason>,
+    member: Option<MemberJson>,
+}
+
+/// `(seq, ts, event)` of an event frame made by [`event_frame`]; `None` for
+/// anything else.
+pub fn parse_event(frame: &str) -> Option<(i64, i64, RoomEvent)> {
+    let p: Parsed = serde_json::from_str(frame).ok()?;
+    let event = match p.kind.as_str() {
+        "room.member_joined" => RoomEvent::MemberJoined { member: p.member? },
+        "room.member_left" => RoomEvent::MemberLeft {
+            uid: p.uid?,
+            reason: p.reason?,
+        },
+        "room.member_removed" => RoomEvent::MemberRemoved {
+            uid: p.uid?,
+            by: p.by?,
+        },
+        "room.hand_raised" => RoomEvent::HandRaised { uid: p.uid? },
+        "room.hand_lowered" => RoomEvent::HandLowered { uid: p.uid? },
+        "room.speaker_added" => RoomEvent::SpeakerAdded { uid: p.uid? },
+        "room.speaker_removed" => RoomEvent::SpeakerRemoved { uid: p.uid? },
+        "room.closed" => RoomEvent::Closed { by: p.by? },
+        _ => return None,
+    };
+    Some((p.seq, p.ts, event))
 }
 
 #[derive(Serialize)]
@@ -244,6 +282,45 @@ mod tests {
             &*frame,
             r#"{"type":"room.hand_raised","roomId":"0123456789abcdef0123456789abcdef","seq":7,"ts":1700000000000,"uid":"fedcba9876543210fedcba9876543210"}"#
         );
+    }
+
+    #[test]
+    fn every_event_frame_reads_back_as_itself() {
+        let room = RoomId::parse("0123456789abcdef0123456789abcdef").unwrap();
+        let uid = Uid::parse("fedcba9876543210fedcba9876543210").unwrap();
+        let events = [
+            RoomEvent::MemberJoined {
+                member: MemberJson {
+                    uid: uid.clone(),
+                    nickname: "A \"quoted\" 名字".into(),
+                    avatar: "https://x/a.jpg".into(),
+                    allow_live: 1,
+                    hand_raised: 0,
+                    joined_at: 5,
+                },
+            },
+            RoomEvent::MemberLeft {
+                uid: uid.clone(),
+                reason: LeaveReason::Left,
+            },
+            RoomEvent::MemberRemoved {
+                uid: uid.clone(),
+                by: uid.clone(),
+            },
+            RoomEvent::HandRaised { uid: uid.clone() },
+            RoomEvent::HandLowered { uid: uid.clone() },
+            RoomEvent::SpeakerAdded { uid: uid.clone() },
+            RoomEvent::SpeakerRemoved { uid: uid.clone() },
+            RoomEvent::Closed { by: uid },
+        ];
+        for event in events {
+            let frame = event_frame(&room, 9, 10, &event);
+            let (seq, ts, back) = parse_event(&frame).unwrap();
+            assert_eq!((seq, ts), (9, 10));
+            assert_eq!(event_frame(&room, 9, 10, &back), frame);
+        }
+        assert!(parse_event(r#"{"type":"room.unknown","seq":1,"ts":1}"#).is_none());
+        assert!(parse_event("not json").is_none());
     }
 
     #[test]

@@ -15,28 +15,42 @@
 //!
 //! [`Rooms`] finds the actor of a room, starting it from the database when the
 //! room is open and none runs (after a restart, or after it went idle).
+//!
+//! Two ways to number events, one actor: on one node the actor is the room's
+//! authority and numbers events itself ([`RoomActor::commit`], seqs reserved
+//! in blocks in the database). With Redis ([`shared`]) every node's actor is a
+//! replica: changes are proposed to Redis, which numbers and publishes them,
+//! and every replica applies what comes back ([`replica`]). Both paths end in
+//! [`RoomActor::apply`], the one place where an event changes the state and
+//! reaches the sockets. Handlers live in [`handlers`].
 
 pub mod frames;
+mod handlers;
 pub mod history;
+mod replica;
+pub mod shared;
+
+pub use handlers::{
+    Admit, Attach, ChangeSpeaker, Close, Detach, Invite, Leave, RemoveMember, Resume, SetHand,
+    Snapshot, Watch,
+};
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use actix::prelude::*;
-use serde_json::Value;
 
-use crate::bus::{Bus, Notification};
+use crate::bus::Bus;
 use crate::clock::SharedClock;
+use crate::cluster::Cluster;
 use crate::ids::{RoomId, Uid};
 use crate::outbound::{cut_off, offer, ConnId, Frame, Offered, Outbound, Outbox};
 use crate::registry::Registry;
-use crate::repo::room::{
-    AddInvite, CloseRoom, GetRoom, LoadRoomRoles, RemoveFromRoom, ReserveSeqs, Room, RoomRoles,
-    SetSpeaker,
-};
+use crate::repo::room::{GetRoom, LoadRoomRoles, ReserveSeqs, Room, RoomRoles};
 use crate::repo::{Repo, RepoError};
 use frames::{LeaveReason, MemberJson, RoomEvent, RoomStateJson};
 use history::History;
+use shared::SharedRoom;
 
 /// An idle room actor (no member, no connection) stops after this long; it restarts on demand.
 const IDLE_STOP_MS: i64 = 10 * 60 * 1000;
@@ -66,6 +80,9 @@ pub enum RoomError {
     /// The actor is gone (shutting down).
     #[error("room actor unavailable: {0}")]
     Mailbox(#[from] MailboxError),
+    /// Redis (shared rooms) is unreachable.
+    #[error("live room state unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// Tunables of every room.
@@ -129,8 +146,10 @@ struct Member {
     card: MemberCard,
     hand_raised: bool,
     joined_at: i64,
-    /// Admission order (ties of `joined_at` keep it).
-    order: u64,
+    /// Admission order: the seq of their `room.member_joined`.
+    order: i64,
+    /// Their `room.member_joined` frame (re-registered if Redis loses it).
+    join_frame: Frame,
     /// This member's connections attached to the room.
     conns: HashSet<ConnId>,
     /// Since when no connection is attached (`None` while one is).
@@ -143,6 +162,9 @@ struct Conn {
 }
 
 /// The live state of one open room.
+
+/// The live state of one open room (on one node, or this node's replica of a
+/// shared room).
 pub struct RoomActor {
     room: Room,
     invitees: HashSet<Uid>,
@@ -153,14 +175,12 @@ pub struct RoomActor {
     /// Read-only connections (H5 share pages): they get every event, and are
     /// not members.
     watchers: HashMap<ConnId, Outbox>,
-    /// The last seq used.
+    /// The last seq applied.
     seq: i64,
-    /// seqs up to this bound are reserved for this actor.
+    /// seqs up to this bound are reserved for this actor (one node).
     seq_bound: i64,
-    /// A reservation is in flight.
+    /// A reservation is in flight (one node).
     reserving: bool,
-    /// The next member's admission order.
-    next_order: u64,
     history: History,
     settings: RoomSettings,
     last_active: i64,
@@ -168,6 +188,8 @@ pub struct RoomActor {
     clock: SharedClock,
     bus: Bus,
     registry: Registry<RoomId, RoomActor>,
+    /// Set when the room is shared through Redis.
+    shared: Option<SharedRoom>,
 }
 
 impl RoomActor {
@@ -206,6 +228,15 @@ impl RoomActor {
         }
     }
 
+    fn live_member(&self, uid: &Uid) -> Option<LiveMember> {
+        self.members.get(uid).map(|m| LiveMember {
+            uid: uid.clone(),
+            allow_live: self.allow_live(uid),
+            hand_raised: m.hand_raised,
+            joined_at: m.joined_at,
+        })
+    }
+
     fn ordered_members(&self) -> Vec<(&Uid, &Member)> {
         let mut members: Vec<(&Uid, &Member)> = self.members.iter().collect();
         members.sort_by_key(|(_, m)| m.order);
@@ -221,13 +252,102 @@ impl RoomActor {
         RoomStateJson::new(&self.room, members)
     }
 
-    /// Stamps `event` with the next seq, records it and sends it to every connection.
-    fn emit(&mut self, ctx: &mut Context<Self>, event: RoomEvent) {
-        self.seq += 1;
+    /// The join event of a new member `uid` now.
+    fn join_event(&self, uid: &Uid, card: &MemberCard, now: i64) -> RoomEvent {
+        RoomEvent::MemberJoined {
+            member: MemberJson {
+                uid: uid.clone(),
+                nickname: card.nickname.clone(),
+                avatar: card.avatar.clone(),
+                allow_live: u8::from(self.allow_live(uid)),
+                hand_raised: 0,
+                joined_at: now,
+            },
+        }
+    }
+
+    /// One node: numbers `event` with the next seq and applies it.
+    fn commit(&mut self, ctx: &mut Context<Self>, event: RoomEvent) {
+        let seq = self.seq + 1;
         let now = self.clock.now_ms();
-        self.last_active = now;
-        let frame = frames::event_frame(&self.room.room_id, self.seq, now, &event);
-        self.history.push(self.seq, now, frame.clone());
+        let frame = frames::event_frame(&self.room.room_id, seq, now, &event);
+        self.apply(ctx, seq, now, event, frame);
+        if !self.reserving && self.seq_bound - self.seq < SEQ_BLOCK / 2 {
+            self.reserve_seqs(ctx, false);
+        }
+    }
+
+    /// Event `seq` happened: the state changes and every connection hears it.
+    /// The one place where both paths (local commit, shared replica) meet.
+    fn apply(
+        &mut self,
+        ctx: &mut Context<Self>,
+        seq: i64,
+        ts: i64,
+        event: RoomEvent,
+        frame: Frame,
+    ) {
+        self.seq = seq;
+        self.last_active = self.clock.now_ms();
+        self.history.push(seq, ts, frame.clone());
+        match &event {
+            RoomEvent::MemberJoined { member } => {
+                let m = self.members.entry(member.uid.clone()).or_insert_with(|| Member {
+                    card: MemberCard::default(),
+                    hand_raised: false,
+                    joined_at: member.joined_at,
+                    order: seq,
+                    conns: HashSet::new(),
+                    detached_since: Some(ts),
+                    join_frame: frame.clone(),
+                });
+                m.card = MemberCard {
+                    nickname: member.nickname.clone(),
+                    avatar: member.avatar.clone(),
+                };
+                m.joined_at = member.joined_at;
+                m.order = seq;
+                m.hand_raised = member.hand_raised != 0;
+                m.join_frame = frame.clone();
+            }
+            RoomEvent::HandRaised { uid } | RoomEvent::HandLowered { uid } => {
+                let raised = matches!(event, RoomEvent::HandRaised { .. });
+                if let Some(m) = self.members.get_mut(uid) {
+                    m.hand_raised = raised;
+                }
+            }
+            RoomEvent::SpeakerAdded { uid } => {
+                self.speakers.insert(uid.clone());
+                if let Some(m) = self.members.get_mut(uid) {
+                    m.hand_raised = false;
+                }
+            }
+            RoomEvent::SpeakerRemoved { uid } => {
+                self.speakers.remove(uid);
+            }
+            RoomEvent::MemberLeft { .. } | RoomEvent::MemberRemoved { .. } | RoomEvent::Closed { .. } => {}
+        }
+        // Leavers' own connections hear it too, before they are detached.
+        self.fan_out(&frame);
+        match event {
+            RoomEvent::MemberLeft { uid, .. } => {
+                self.drop_member(&uid);
+            }
+            RoomEvent::MemberRemoved { uid, .. } => {
+                self.removed.insert(uid.clone());
+                self.speakers.remove(&uid);
+                self.drop_member(&uid);
+            }
+            RoomEvent::Closed { .. } => {
+                self.room.closed_at = Some(ts);
+                self.close_locally(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// Sends `frame` to every connection and watcher; full queues are cut off.
+    fn fan_out(&mut self, frame: &Frame) {
         let mut failed = Vec::new();
         for (conn, outbox) in self
             .conns
@@ -243,9 +363,23 @@ impl RoomActor {
         for (conn, outcome) in failed {
             self.dropped(conn, outcome);
         }
-        if !self.reserving && self.seq_bound - self.seq < SEQ_BLOCK / 2 {
-            self.reserve_seqs(ctx, false);
+    }
+
+    /// The room closed: every member and watcher is detached, the actor stops.
+    fn close_locally(&mut self, ctx: &mut Context<Self>) {
+        let uids: Vec<Uid> = self.members.keys().cloned().collect();
+        for uid in uids {
+            self.drop_member(&uid);
         }
+        for (_, outbox) in self.watchers.drain() {
+            let _ = offer(
+                &outbox,
+                Outbound::Detached {
+                    room_id: self.room.room_id.clone(),
+                },
+            );
+        }
+        ctx.stop();
     }
 
     /// Queues `msg` for one connection; a full queue cuts the connection off.
@@ -310,8 +444,12 @@ impl RoomActor {
         true
     }
 
-    /// Members whose grace period is over leave.
+    /// One node: members whose grace period is over leave. (Shared rooms
+    /// sweep in Redis, see [`replica`].)
     fn sweep(&mut self, ctx: &mut Context<Self>) {
+        if self.shared.is_some() {
+            return;
+        }
         let deadline = self.clock.now_ms() - self.settings.grace_ms;
         let gone: Vec<Uid> = self
             .members
@@ -320,8 +458,7 @@ impl RoomActor {
             .map(|(uid, _)| uid.clone())
             .collect();
         for uid in gone {
-            self.drop_member(&uid);
-            self.emit(
+            self.commit(
                 ctx,
                 RoomEvent::MemberLeft {
                     uid,
@@ -387,21 +524,32 @@ impl RoomActor {
             ctx.spawn(done);
         }
     }
+
+    /// No connection, watcher (and, on one node, member) for the idle time.
+    fn idle(&self, now: i64) -> bool {
+        (self.shared.is_some() || self.members.is_empty())
+            && self.conns.is_empty()
+            && self.watchers.is_empty()
+            && now - self.last_active > IDLE_STOP_MS
+    }
 }
 
 impl Actor for RoomActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
-        self.reserve_seqs(ctx, true);
+        if self.shared.is_some() {
+            self.start_replica(ctx);
+        } else {
+            self.reserve_seqs(ctx, true);
+        }
         ctx.run_interval(self.settings.sweep_every, |act, ctx| {
-            act.sweep(ctx);
-            let now = act.clock.now_ms();
-            if act.members.is_empty()
-                && act.conns.is_empty()
-                && act.watchers.is_empty()
-                && now - act.last_active > IDLE_STOP_MS
-            {
+            if act.shared.is_some() {
+                act.tick(ctx);
+            } else {
+                act.sweep(ctx);
+            }
+            if act.idle(act.clock.now_ms()) {
                 ctx.stop();
             }
         });
@@ -409,492 +557,13 @@ impl Actor for RoomActor {
 
     fn stopped(&mut self, ctx: &mut Self::Context) {
         self.registry.remove(&self.room.room_id, &ctx.address());
-    }
-}
-
-/// `uid` took a voice token: they are a member now (or still), with a grace
-/// period to attach a connection. Refused when removed by the host.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<LiveMember, RoomError>")]
-pub struct Admit {
-    /// Who.
-    pub uid: Uid,
-    /// What they show.
-    pub card: MemberCard,
-}
-
-impl Handler<Admit> for RoomActor {
-    type Result = Result<LiveMember, RoomError>;
-
-    fn handle(&mut self, msg: Admit, ctx: &mut Self::Context) -> Self::Result {
-        self.is_open()?;
-        if self.removed.contains(&msg.uid) {
-            return Err(RoomError::Forbidden("the host removed you from this room"));
+        if let Some(shared) = &self.shared {
+            shared.cluster().unregister_room(&self.room.room_id);
+            shared
+                .cluster()
+                .subscriptions()
+                .release(shared.channel().to_owned());
         }
-        if !self.may_enter(&msg.uid) {
-            return Err(RoomError::Forbidden("this room is invite-only"));
-        }
-        self.sweep(ctx);
-        let now = self.clock.now_ms();
-        self.last_active = now;
-        let allow_live = self.allow_live(&msg.uid);
-        if let Some(m) = self.members.get_mut(&msg.uid) {
-            m.card = msg.card;
-            if m.conns.is_empty() {
-                // A new token restarts the time to attach.
-                m.detached_since = Some(now);
-            }
-            return Ok(LiveMember {
-                uid: msg.uid,
-                allow_live,
-                hand_raised: m.hand_raised,
-                joined_at: m.joined_at,
-            });
-        }
-        let member = Member {
-            card: msg.card,
-            hand_raised: false,
-            joined_at: now,
-            order: self.next_order,
-            conns: HashSet::new(),
-            detached_since: Some(now),
-        };
-        self.next_order += 1;
-        let json = self.member_json(&msg.uid, &member);
-        self.members.insert(msg.uid.clone(), member);
-        self.emit(ctx, RoomEvent::MemberJoined { member: json });
-        Ok(LiveMember {
-            uid: msg.uid,
-            allow_live,
-            hand_raised: false,
-            joined_at: now,
-        })
-    }
-}
-
-/// A connection of member `uid` joins the room's stream; the room answers on
-/// the outbox with the join ack (its state as of the current seq) before any
-/// later event.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct Attach {
-    /// The connection.
-    pub conn: ConnId,
-    /// Its user.
-    pub uid: Uid,
-    /// Where frames go.
-    pub outbox: Outbox,
-    /// The client's request id, echoed in the ack.
-    pub request_id: Option<Value>,
-}
-
-impl Handler<Attach> for RoomActor {
-    type Result = Result<(), RoomError>;
-
-    fn handle(&mut self, msg: Attach, ctx: &mut Self::Context) -> Self::Result {
-        self.sweep(ctx);
-        self.attach(msg.conn, &msg.uid, msg.outbox)?;
-        let ack = frames::joined_frame(msg.request_id.as_ref(), self.seq, &self.state_json());
-        self.send(msg.conn, Outbound::Frame(ack));
-        Ok(())
-    }
-}
-
-/// Like [`Attach`], for a client that saw events up to `last_seq`: the room
-/// replays what came after, or answers `recovered: false` with its state.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct Resume {
-    /// The connection.
-    pub conn: ConnId,
-    /// Its user.
-    pub uid: Uid,
-    /// Where frames go.
-    pub outbox: Outbox,
-    /// The client's request id, echoed in the ack.
-    pub request_id: Option<Value>,
-    /// The last seq the client saw.
-    pub last_seq: i64,
-}
-
-impl Handler<Resume> for RoomActor {
-    type Result = Result<(), RoomError>;
-
-    fn handle(&mut self, msg: Resume, ctx: &mut Self::Context) -> Self::Result {
-        self.sweep(ctx);
-        self.attach(msg.conn, &msg.uid, msg.outbox)?;
-        let now = self.clock.now_ms();
-        let reply = match self.history.since(msg.last_seq, self.seq, now) {
-            Some(missed) => {
-                let mut frames: Vec<Frame> = Vec::with_capacity(missed.len() + 1);
-                frames.push(frames::resumed_frame(
-                    msg.request_id.as_ref(),
-                    &self.room.room_id,
-                    self.seq,
-                    missed.len(),
-                ));
-                frames.extend(missed);
-                Outbound::Frames(frames)
-            }
-            None => Outbound::Frame(frames::not_recovered_frame(
-                msg.request_id.as_ref(),
-                self.seq,
-                &self.state_json(),
-            )),
-        };
-        self.send(msg.conn, reply);
-        Ok(())
-    }
-}
-
-/// A read-only connection (a share page) follows the room's events; answers
-/// the last seq used, so the watcher knows where the stream starts.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<i64, RoomError>")]
-pub struct Watch {
-    /// The connection.
-    pub conn: ConnId,
-    /// Where its frames go.
-    pub outbox: Outbox,
-}
-
-impl Handler<Watch> for RoomActor {
-    type Result = Result<i64, RoomError>;
-
-    fn handle(&mut self, msg: Watch, _: &mut Self::Context) -> Self::Result {
-        self.is_open()?;
-        if self.watchers.len() >= MAX_WATCHERS && !self.watchers.contains_key(&msg.conn) {
-            return Err(RoomError::Forbidden(
-                "this room has too many viewers right now",
-            ));
-        }
-        self.watchers.insert(msg.conn, msg.outbox);
-        Ok(self.seq)
-    }
-}
-
-/// A connection is gone (closed, timed out, failed): the room forgets it.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "()")]
-pub struct Detach {
-    /// The connection.
-    pub conn: ConnId,
-}
-
-impl Handler<Detach> for RoomActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Detach, _: &mut Self::Context) {
-        self.detach(msg.conn);
-    }
-}
-
-/// `uid` leaves the room now (every connection of theirs is detached).
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct Leave {
-    /// Who.
-    pub uid: Uid,
-}
-
-impl Handler<Leave> for RoomActor {
-    type Result = Result<(), RoomError>;
-
-    fn handle(&mut self, msg: Leave, ctx: &mut Self::Context) -> Self::Result {
-        self.is_open()?;
-        if !self.members.contains_key(&msg.uid) {
-            return Err(RoomError::NotMember);
-        }
-        // Everyone, the leaver's own connections included, hears it first.
-        self.emit(
-            ctx,
-            RoomEvent::MemberLeft {
-                uid: msg.uid.clone(),
-                reason: LeaveReason::Left,
-            },
-        );
-        self.drop_member(&msg.uid);
-        Ok(())
-    }
-}
-
-/// A member raises or lowers their hand; answers whether anything changed.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<bool, RoomError>")]
-pub struct SetHand {
-    /// Who.
-    pub uid: Uid,
-    /// Raised or lowered.
-    pub raised: bool,
-}
-
-impl Handler<SetHand> for RoomActor {
-    type Result = Result<bool, RoomError>;
-
-    fn handle(&mut self, msg: SetHand, ctx: &mut Self::Context) -> Self::Result {
-        self.is_open()?;
-        let member = self.members.get_mut(&msg.uid).ok_or(RoomError::NotMember)?;
-        if member.hand_raised == msg.raised {
-            return Ok(false);
-        }
-        member.hand_raised = msg.raised;
-        let uid = msg.uid;
-        self.emit(
-            ctx,
-            if msg.raised {
-                RoomEvent::HandRaised { uid }
-            } else {
-                RoomEvent::HandLowered { uid }
-            },
-        );
-        Ok(true)
-    }
-}
-
-/// The host allows a member to speak, or stops allowing it. Persisted first.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct ChangeSpeaker {
-    /// Who asks (must be the host).
-    pub by: Uid,
-    /// Whom.
-    pub uid: Uid,
-    /// May speak or not.
-    pub allowed: bool,
-}
-
-impl Handler<ChangeSpeaker> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
-
-    fn handle(&mut self, msg: ChangeSpeaker, _: &mut Self::Context) -> Self::Result {
-        let check = self
-            .host_only(&msg.by, "only the host can change who speaks")
-            .and_then(|()| {
-                if msg.uid == self.room.uid {
-                    return Err(RoomError::BadRequest("the host always speaks"));
-                }
-                if msg.allowed && !self.members.contains_key(&msg.uid) {
-                    return Err(RoomError::BadRequest("uid is not a member of this room"));
-                }
-                Ok(())
-            });
-        if let Err(e) = check {
-            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
-        }
-        let repo = self.repo.clone();
-        let persist = SetSpeaker {
-            room_id: self.room.room_id.clone(),
-            uid: msg.uid.clone(),
-            by: msg.by,
-            allowed: msg.allowed,
-            now: self.clock.now_ms(),
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    result?;
-                    let uid = msg.uid;
-                    if msg.allowed {
-                        if !act.speakers.insert(uid.clone()) {
-                            return Ok(());
-                        }
-                        if let Some(m) = act.members.get_mut(&uid) {
-                            m.hand_raised = false;
-                        }
-                        act.emit(ctx, RoomEvent::SpeakerAdded { uid });
-                    } else if act.speakers.remove(&uid) {
-                        act.emit(ctx, RoomEvent::SpeakerRemoved { uid });
-                    }
-                    Ok(())
-                }),
-        ))
-    }
-}
-
-/// The host removes `uid`: out of the room now, and refused a new token or join.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct RemoveMember {
-    /// Who asks (must be the host).
-    pub by: Uid,
-    /// Whom.
-    pub uid: Uid,
-}
-
-impl Handler<RemoveMember> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
-
-    fn handle(&mut self, msg: RemoveMember, _: &mut Self::Context) -> Self::Result {
-        let check = self
-            .host_only(&msg.by, "only the host can remove members")
-            .and_then(|()| {
-                if msg.uid == self.room.uid {
-                    Err(RoomError::BadRequest("the host cannot be removed"))
-                } else {
-                    Ok(())
-                }
-            });
-        if let Err(e) = check {
-            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
-        }
-        let repo = self.repo.clone();
-        let persist = RemoveFromRoom {
-            room_id: self.room.room_id.clone(),
-            uid: msg.uid.clone(),
-            by: msg.by.clone(),
-            now: self.clock.now_ms(),
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    result?;
-                    act.removed.insert(msg.uid.clone());
-                    act.speakers.remove(&msg.uid);
-                    if act.members.contains_key(&msg.uid) {
-                        // The removed member's connections hear it too, then are detached.
-                        act.emit(
-                            ctx,
-                            RoomEvent::MemberRemoved {
-                                uid: msg.uid.clone(),
-                                by: msg.by,
-                            },
-                        );
-                        act.drop_member(&msg.uid);
-                    }
-                    Ok(())
-                }),
-        ))
-    }
-}
-
-/// The room as `viewer` may see it.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<RoomSnapshot, RoomError>")]
-pub struct Snapshot {
-    /// Who looks.
-    pub viewer: Uid,
-}
-
-impl Handler<Snapshot> for RoomActor {
-    type Result = Result<RoomSnapshot, RoomError>;
-
-    fn handle(&mut self, msg: Snapshot, ctx: &mut Self::Context) -> Self::Result {
-        self.is_open()?;
-        self.sweep(ctx);
-        let members = self
-            .ordered_members()
-            .into_iter()
-            .map(|(uid, m)| LiveMember {
-                uid: uid.clone(),
-                allow_live: self.allow_live(uid),
-                hand_raised: m.hand_raised,
-                joined_at: m.joined_at,
-            })
-            .collect();
-        Ok(RoomSnapshot {
-            room: self.room.clone(),
-            members,
-            viewer_invited: self.room.uid == msg.viewer || self.invitees.contains(&msg.viewer),
-        })
-    }
-}
-
-/// `inviter` (the host or a live member) invites `invitee`. Persisted before answering.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<Room, RoomError>")]
-pub struct Invite {
-    /// Who invites.
-    pub inviter: Uid,
-    /// Whom.
-    pub invitee: Uid,
-}
-
-impl Handler<Invite> for RoomActor {
-    type Result = ResponseActFuture<Self, Result<Room, RoomError>>;
-
-    fn handle(&mut self, msg: Invite, ctx: &mut Self::Context) -> Self::Result {
-        self.sweep(ctx);
-        let refusal = if self.room.closed_at.is_some() {
-            Some(RoomError::NotFound)
-        } else if self.room.uid != msg.inviter && !self.members.contains_key(&msg.inviter) {
-            Some(RoomError::Forbidden(
-                "only the host or a member in the room can invite",
-            ))
-        } else {
-            None
-        };
-        if let Some(e) = refusal {
-            return Box::pin(fut::ready(Err(e)));
-        }
-        let now = self.clock.now_ms();
-        self.last_active = now;
-        let repo = self.repo.clone();
-        let persist = AddInvite {
-            room_id: self.room.room_id.clone(),
-            uid: msg.invitee.clone(),
-            inviter: msg.inviter,
-            now,
-        };
-        Box::pin(async move { repo.run(persist).await }.into_actor(self).map(
-            move |result, act, _| {
-                result?;
-                act.invitees.insert(msg.invitee);
-                Ok(act.room.clone())
-            },
-        ))
-    }
-}
-
-/// The host closes the room: persisted, every connection told and detached,
-/// the actor stops.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<(), RoomError>")]
-pub struct Close {
-    /// Who asks.
-    pub by: Uid,
-}
-
-impl Handler<Close> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
-
-    fn handle(&mut self, msg: Close, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.host_only(&msg.by, "only the host can close the room") {
-            return AtomicResponse::new(Box::pin(fut::ready(Err(e))));
-        }
-        let now = self.clock.now_ms();
-        let repo = self.repo.clone();
-        let persist = CloseRoom {
-            room_id: self.room.room_id.clone(),
-            now,
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .map(move |result, act, ctx| {
-                    result?;
-                    act.emit(ctx, RoomEvent::Closed { by: msg.by });
-                    act.room.closed_at = Some(now);
-                    let uids: Vec<Uid> = act.members.keys().cloned().collect();
-                    for uid in uids {
-                        act.drop_member(&uid);
-                    }
-                    for (_, outbox) in act.watchers.drain() {
-                        let _ = offer(
-                            &outbox,
-                            Outbound::Detached {
-                                room_id: act.room.room_id.clone(),
-                            },
-                        );
-                    }
-                    act.bus.publish(Notification::RoomClosed {
-                        room_id: act.room.room_id.clone(),
-                    });
-                    ctx.stop();
-                    Ok(())
-                }),
-        ))
     }
 }
 
@@ -906,6 +575,7 @@ pub struct Rooms {
     clock: SharedClock,
     bus: Bus,
     settings: RoomSettings,
+    cluster: Option<Cluster>,
 }
 
 impl Rooms {
@@ -923,7 +593,14 @@ impl Rooms {
             clock,
             bus,
             settings,
+            cluster: None,
         }
+    }
+
+    /// Rooms shared by every node on `cluster` (see [`shared`]).
+    pub fn with_cluster(mut self, cluster: Cluster) -> Self {
+        self.cluster = Some(cluster);
+        self
     }
 
     /// Stops every actor and its threads (shutdown).
@@ -936,6 +613,9 @@ impl Rooms {
     pub async fn open(&self, room_id: &RoomId) -> Result<Addr<RoomActor>, RoomError> {
         if let Some(addr) = self.registry.running(room_id) {
             return Ok(addr);
+        }
+        if self.cluster.as_ref().is_some_and(|c| !c.is_up()) {
+            return Err(RoomError::Unavailable("redis is unreachable".into()));
         }
         let room = self
             .repo
@@ -963,6 +643,9 @@ impl Rooms {
             self.registry.clone(),
             self.settings.clone(),
         );
+        let shared = self.cluster.clone().map(|cluster| {
+            SharedRoom::new(cluster, room.room_id.clone(), settings.history_events)
+        });
         let now = clock.now_ms();
         self.registry
             .get_or_start(room.room_id.clone(), move || RoomActor {
@@ -976,7 +659,6 @@ impl Rooms {
                 seq: 0,
                 seq_bound: 0,
                 reserving: false,
-                next_order: 0,
                 history: History::new(settings.history_events, settings.history_ms),
                 settings,
                 last_active: now,
@@ -984,12 +666,17 @@ impl Rooms {
                 clock,
                 bus,
                 registry,
+                shared,
             })
     }
 
     /// The live members of a room whose actor runs (none otherwise), for lists.
+    /// Shared rooms start their replica here (their members may be on other nodes).
     pub async fn live_snapshot(&self, room_id: &RoomId, viewer: &Uid) -> Option<RoomSnapshot> {
-        let addr = self.registry.running(room_id)?;
+        let addr = match &self.cluster {
+            Some(_) => self.open(room_id).await.ok()?,
+            None => self.registry.running(room_id)?,
+        };
         addr.send(Snapshot {
             viewer: viewer.clone(),
         })

@@ -1,0 +1,157 @@
+//! [`RedisCache`]: the [`Cache`] shared by every node (captcha codes and send
+//! limits, the signing replay window, rate-limit buckets, room share caches).
+//!
+//! Every operation is one atomic Redis command or script. While Redis is
+//! down the node keeps serving from a local [`MemoryCache`] (logged once per
+//! outage): a captcha sent during an outage is only known to the node that
+//! sent it, and the replay window and limits are per node until Redis is back.
+//! That is the price of "REST keeps working"; `docs/operations.md` says so.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::Script;
+
+use super::{keys, Cluster};
+use crate::cache::{Cache, CacheError, MemoryCache};
+
+/// Counter that starts its expiry when it is created.
+const INCR_SCRIPT: &str = r"
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return n";
+
+/// The shared cache, with a local fallback during Redis outages.
+pub struct RedisCache {
+    cluster: Cluster,
+    fallback: Arc<MemoryCache>,
+    incr: Script,
+    /// The fallback is in use (for logging the outage once).
+    degraded: AtomicBool,
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1)
+}
+
+impl RedisCache {
+    /// A cache on `cluster`, falling back to `fallback` while Redis is down.
+    pub fn new(cluster: Cluster, fallback: Arc<MemoryCache>) -> Self {
+        Self {
+            cluster,
+            fallback,
+            incr: Script::new(INCR_SCRIPT),
+            degraded: AtomicBool::new(false),
+        }
+    }
+
+    fn connection(&self) -> Option<redis::aio::ConnectionManager> {
+        match self.cluster.connection() {
+            Ok(c) => {
+                if self.degraded.swap(false, Ordering::AcqRel) {
+                    tracing::info!("cache back on redis");
+                }
+                Some(c)
+            }
+            Err(_) => {
+                self.degrade("redis is down");
+                None
+            }
+        }
+    }
+
+    fn degrade(&self, why: &str) {
+        if !self.degraded.swap(true, Ordering::AcqRel) {
+            tracing::warn!(reason = why, "cache falls back to this node's memory until redis is back");
+        }
+    }
+}
+
+#[async_trait]
+impl Cache for RedisCache {
+    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+        if let Some(mut c) = self.connection() {
+            match redis::cmd("GET")
+                .arg(keys::cache_key(key))
+                .query_async::<Option<String>>(&mut c)
+                .await
+            {
+                Ok(v) => return Ok(v),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.get(key).await
+    }
+
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+        if let Some(mut c) = self.connection() {
+            match redis::cmd("SET")
+                .arg(keys::cache_key(key))
+                .arg(value)
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .query_async::<()>(&mut c)
+                .await
+            {
+                Ok(()) => return Ok(()),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.set(key, value, ttl).await
+    }
+
+    async fn set_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+        ttl: Duration,
+    ) -> Result<bool, CacheError> {
+        if let Some(mut c) = self.connection() {
+            match redis::cmd("SET")
+                .arg(keys::cache_key(key))
+                .arg(value)
+                .arg("NX")
+                .arg("PX")
+                .arg(ttl_ms(ttl))
+                .query_async::<Option<String>>(&mut c)
+                .await
+            {
+                Ok(v) => return Ok(v.is_some()),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.set_if_absent(key, value, ttl).await
+    }
+
+    async fn delete(&self, key: &str) -> Result<bool, CacheError> {
+        if let Some(mut c) = self.connection() {
+            match redis::cmd("DEL")
+                .arg(keys::cache_key(key))
+                .query_async::<i64>(&mut c)
+                .await
+            {
+                Ok(n) => return Ok(n > 0),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.delete(key).await
+    }
+
+    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+        if let Some(mut c) = self.connection() {
+            match self
+                .incr
+                .key(keys::cache_key(key))
+                .arg(ttl_ms(ttl))
+                .invoke_async::<i64>(&mut c)
+                .await
+            {
+                Ok(n) => return Ok(n),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.incr(key, ttl).await
+    }
+}
