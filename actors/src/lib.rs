@@ -21,8 +21,8 @@
 pub mod bus;
 pub mod cache;
 pub mod clock;
-pub mod cluster;
 pub mod club;
+pub mod cluster;
 pub mod db;
 pub mod ids;
 pub mod notices;

@@ -27,7 +27,7 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult {
     let Some(cluster) = &state.cluster else {
         return ok(json!({"status": "ready", "database": "up"}));
     };
-    if !cluster.is_up() {
+    if !cluster.is_ready() {
         return Err(ApiError::Unavailable(format!(
             "redis unreachable (node {})",
             cluster.node_id()

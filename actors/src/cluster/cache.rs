@@ -64,7 +64,10 @@ impl RedisCache {
 
     fn degrade(&self, why: &str) {
         if !self.degraded.swap(true, Ordering::AcqRel) {
-            tracing::warn!(reason = why, "cache falls back to this node's memory until redis is back");
+            tracing::warn!(
+                reason = why,
+                "cache falls back to this node's memory until redis is back"
+            );
         }
     }
 }

@@ -39,6 +39,8 @@ pub use subscriptions::Subscriptions;
 pub const HEARTBEAT: Duration = Duration::from_millis(500);
 /// A node's heartbeat key lives this long without a refresh.
 const NODE_TTL_MS: u64 = 5_000;
+/// Tries to resubscribe after a reconnect before giving up until the next.
+const RESUBSCRIBE_ATTEMPTS: u32 = 20;
 /// Longest wait for one Redis reply before the call fails.
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1_500);
 
@@ -54,17 +56,25 @@ pub enum ClusterError {
 }
 
 /// What the subscriber delivers to a room replica.
-#[derive(Message, Debug, Clone)]
+#[derive(Message, Debug)]
 #[rtype(result = "()")]
 pub enum RoomWire {
-    /// A payload published on the room's channel (an event frame, or a note).
+    /// A payload published on the room's channel (an event frame).
     Payload(Frame),
-    /// Redis came back: re-register what this node knows, then reload.
-    Resync,
+    /// Redis came back: re-register what this node knows, reload, then
+    /// answer on the sender.
+    Resync(tokio::sync::oneshot::Sender<()>),
 }
 
+/// How long a node waits for its room replicas to resynchronise before it
+/// reports ready again anyway.
+const RESYNC_TIMEOUT: Duration = Duration::from_secs(3);
+
 struct Health {
+    /// Redis answered the last heartbeat: commands may be sent.
     up: Arc<AtomicBool>,
+    /// Linked and resynchronised after the last outage: ready for traffic.
+    ready: AtomicBool,
     generation: AtomicU64,
     /// Generations already announced to listeners.
     announced: AtomicU64,
@@ -108,7 +118,8 @@ impl Cluster {
     /// and the subscriber. Redis may be down now: the node starts anyway, not
     /// ready, and links up when Redis answers. Must run inside a Tokio runtime.
     pub fn start(url: &str, node_id: &str) -> Result<Self, ClusterError> {
-        let commands = ConnectionManager::new_lazy_with_config(client(url, false)?, manager_config())?;
+        let commands =
+            ConnectionManager::new_lazy_with_config(client(url, false)?, manager_config())?;
         let (push_tx, push_rx) = mpsc::unbounded_channel::<PushInfo>();
         let subscriber = ConnectionManager::new_lazy_with_config(
             client(url, true)?,
@@ -119,6 +130,7 @@ impl Cluster {
             node_id: node_id.into(),
             commands,
             health: Arc::new(Health {
+                ready: AtomicBool::new(false),
                 up: up.clone(),
                 generation: AtomicU64::new(0),
                 announced: AtomicU64::new(0),
@@ -140,6 +152,12 @@ impl Cluster {
     /// Whether Redis answered the last heartbeat.
     pub fn is_up(&self) -> bool {
         self.health.up.load(Ordering::Acquire)
+    }
+
+    /// Up, and everything this node holds was re-registered after the last
+    /// outage (what `/readyz` reports).
+    pub fn is_ready(&self) -> bool {
+        self.is_up() && self.health.ready.load(Ordering::Acquire)
     }
 
     /// The command connection, when Redis is up (fails fast otherwise).
@@ -215,6 +233,7 @@ impl Cluster {
                     self.resync(generation).await;
                 }
                 (true, false) => {
+                    self.health.ready.store(false, Ordering::Release);
                     let error = match result {
                         Ok(Err(e)) => e.to_string(),
                         _ => "no answer in time".to_owned(),
@@ -226,21 +245,42 @@ impl Cluster {
         }
     }
 
-    /// Resubscribes, then tells every room replica to resynchronise.
+    /// Tells every room replica to resynchronise (first, so that it handles
+    /// that before any later change), resubscribes (retrying while the
+    /// subscriber connection comes back), waits for the replicas, and
+    /// reports ready.
     async fn resync(&self, generation: u64) {
-        self.subscriptions.resubscribe_all().await;
-        if self.health.announced.swap(generation, Ordering::AcqRel) == 0 {
+        let first = self.health.announced.swap(generation, Ordering::AcqRel) == 0;
+        let replicas: Vec<Recipient<RoomWire>> = if first {
             // The first link: replicas load as they start, nothing to redo.
-            return;
-        }
-        let replicas: Vec<Recipient<RoomWire>> = self
-            .rooms
-            .lock()
-            .map(|r| r.values().cloned().collect())
-            .unwrap_or_default();
+            Vec::new()
+        } else {
+            self.rooms
+                .lock()
+                .map(|r| r.values().cloned().collect())
+                .unwrap_or_default()
+        };
+        let mut pending = Vec::with_capacity(replicas.len());
         for replica in replicas {
-            replica.do_send(RoomWire::Resync);
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            replica.do_send(RoomWire::Resync(tx));
+            pending.push(rx);
         }
+        let mut attempt = 0;
+        while !self.subscriptions.resubscribe_all().await {
+            attempt += 1;
+            if attempt >= RESUBSCRIBE_ATTEMPTS || !self.is_up() {
+                tracing::warn!(node = %self.node_id, "resubscribing failed; retried on the next reconnect");
+                self.health.up.store(false, Ordering::Release);
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let all = futures_util::future::join_all(pending);
+        if tokio::time::timeout(RESYNC_TIMEOUT, all).await.is_err() {
+            tracing::warn!(node = %self.node_id, "some rooms are still resynchronising");
+        }
+        self.health.ready.store(true, Ordering::Release);
     }
 
     async fn dispatch(self, mut pushes: mpsc::UnboundedReceiver<PushInfo>) {
@@ -266,8 +306,9 @@ impl Cluster {
                     let cluster = self.clone();
                     tokio::spawn(async move {
                         tokio::time::sleep(HEARTBEAT).await;
-                        if cluster.is_up() {
-                            cluster.subscriptions.resubscribe_all().await;
+                        if cluster.is_up() && !cluster.subscriptions.resubscribe_all().await {
+                            // Let the health loop treat it as an outage and resync.
+                            cluster.health.up.store(false, Ordering::Release);
                         }
                     });
                 }

@@ -20,7 +20,7 @@ const SUBSCRIBE_TIMEOUT: Duration = Duration::from_secs(2);
 enum Command {
     Acquire(String, Option<oneshot::Sender<bool>>),
     Release(String),
-    ResubscribeAll(oneshot::Sender<()>),
+    ResubscribeAll(oneshot::Sender<bool>),
     Count(oneshot::Sender<usize>),
 }
 
@@ -41,7 +41,11 @@ impl Subscriptions {
     /// when it could not; it is retried when Redis comes back).
     pub async fn acquire(&self, channel: String) -> bool {
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(Command::Acquire(channel, Some(tx))).is_err() {
+        if self
+            .commands
+            .send(Command::Acquire(channel, Some(tx)))
+            .is_err()
+        {
             return false;
         }
         rx.await.unwrap_or(false)
@@ -57,12 +61,14 @@ impl Subscriptions {
         let _ = self.commands.send(Command::Release(channel));
     }
 
-    /// Subscribes again to every needed channel (after Redis came back).
-    pub async fn resubscribe_all(&self) {
+    /// Subscribes again to every needed channel (after Redis came back);
+    /// false when Redis refused or did not answer.
+    pub async fn resubscribe_all(&self) -> bool {
         let (tx, rx) = oneshot::channel();
-        if self.commands.send(Command::ResubscribeAll(tx)).is_ok() {
-            let _ = rx.await;
+        if self.commands.send(Command::ResubscribeAll(tx)).is_err() {
+            return false;
         }
+        rx.await.unwrap_or(false)
     }
 
     /// How many channels are needed now.
@@ -75,7 +81,11 @@ impl Subscriptions {
     }
 }
 
-async fn subscribe(connection: &mut ConnectionManager, up: &AtomicBool, channels: &[String]) -> bool {
+async fn subscribe(
+    connection: &mut ConnectionManager,
+    up: &AtomicBool,
+    channels: &[String],
+) -> bool {
     if !up.load(Ordering::Acquire) {
         // Fail fast while Redis is down; everything needed is resubscribed
         // when it comes back.
@@ -94,7 +104,8 @@ async fn subscribe(connection: &mut ConnectionManager, up: &AtomicBool, channels
 async fn run(
     mut connection: ConnectionManager,
     up: Arc<AtomicBool>,
-    mut commands: mpsc::UnboundedReceiver<Command>) {
+    mut commands: mpsc::UnboundedReceiver<Command>,
+) {
     let mut counts: HashMap<String, usize> = HashMap::new();
     while let Some(command) = commands.recv().await {
         match command {
@@ -126,13 +137,14 @@ async fn run(
             }
             Command::ResubscribeAll(done) => {
                 let channels: Vec<String> = counts.keys().cloned().collect();
+                let mut ok = true;
                 for batch in channels.chunks(RESUBSCRIBE_BATCH) {
                     if !subscribe(&mut connection, &up, batch).await {
-                        tracing::warn!(channels = channels.len(), "resubscribing failed; retried on the next reconnect");
+                        ok = false;
                         break;
                     }
                 }
-                let _ = done.send(());
+                let _ = done.send(ok);
             }
             Command::Count(answer) => {
                 let _ = answer.send(counts.len());

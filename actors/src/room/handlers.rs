@@ -114,38 +114,34 @@ impl RoomActor {
                 None => Ok(None),
             }
         };
-        Box::pin(
-            refresh
-                .into_actor(self)
-                .then(move |roles, act, _| {
-                    let checked = roles.map_err(RoomError::from).and_then(|roles| {
-                        if let Some(roles) = roles {
-                            act.invitees.extend(roles.invitees);
-                            act.removed.extend(roles.removed);
-                        }
-                        act.admit_checks(&msg.uid)
-                    });
-                    let proposal = checked.map(|()| {
-                        let now = act.clock.now_ms();
-                        let event = act.join_event(&msg.uid, &msg.card, now);
-                        (act.propose(&shared, Op::Join, &msg.uid, event), now)
-                    });
-                    async move {
-                        let (proposal, now) = proposal?;
-                        Ok::<_, RoomError>((proposal.await?, now))
-                    }
-                    .into_actor(act)
-                    .map(move |result, act, _| {
-                        let (_, now) = result?;
-                        Ok(act.live_member(&msg.uid).unwrap_or(LiveMember {
-                            allow_live: act.allow_live(&msg.uid),
-                            uid: msg.uid,
-                            hand_raised: false,
-                            joined_at: now,
-                        }))
-                    })
-                }),
-        )
+        Box::pin(refresh.into_actor(self).then(move |roles, act, _| {
+            let checked = roles.map_err(RoomError::from).and_then(|roles| {
+                if let Some(roles) = roles {
+                    act.invitees.extend(roles.invitees);
+                    act.removed.extend(roles.removed);
+                }
+                act.admit_checks(&msg.uid)
+            });
+            let proposal = checked.map(|()| {
+                let now = act.clock.now_ms();
+                let event = act.join_event(&msg.uid, &msg.card, now);
+                (act.propose(&shared, Op::Join, &msg.uid, event), now)
+            });
+            async move {
+                let (proposal, now) = proposal?;
+                Ok::<_, RoomError>((proposal.await?, now))
+            }
+            .into_actor(act)
+            .map(move |result, act, _| {
+                let (_, now) = result?;
+                Ok(act.live_member(&msg.uid).unwrap_or(LiveMember {
+                    allow_live: act.allow_live(&msg.uid),
+                    uid: msg.uid,
+                    hand_raised: false,
+                    joined_at: now,
+                }))
+            })
+        }))
     }
 }
 
@@ -427,7 +423,10 @@ impl Handler<ChangeSpeaker> for RoomActor {
                     let (op, event) = if msg.allowed {
                         (Op::SpeakerOn, RoomEvent::SpeakerAdded { uid: uid.clone() })
                     } else {
-                        (Op::SpeakerOff, RoomEvent::SpeakerRemoved { uid: uid.clone() })
+                        (
+                            Op::SpeakerOff,
+                            RoomEvent::SpeakerRemoved { uid: uid.clone() },
+                        )
                     };
                     Box::pin(act.make(ctx, op, &uid, event).map(|r, _, _| r.map(|_| ())))
                 }),
@@ -597,13 +596,14 @@ impl Handler<Close> for RoomActor {
                         return ready(Err(e.into()));
                     }
                     let by = msg.by.clone();
-                    Box::pin(act.make(ctx, Op::Close, &by, RoomEvent::Closed { by: msg.by }).map(
-                        move |r, act, _| {
-                            r?;
-                            act.bus.publish(Notification::RoomClosed { room_id });
-                            Ok(())
-                        },
-                    ))
+                    Box::pin(
+                        act.make(ctx, Op::Close, &by, RoomEvent::Closed { by: msg.by })
+                            .map(move |r, act, _| {
+                                r?;
+                                act.bus.publish(Notification::RoomClosed { room_id });
+                                Ok(())
+                            }),
+                    )
                 }),
         ))
     }

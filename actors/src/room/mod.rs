@@ -161,8 +161,6 @@ struct Conn {
     outbox: Outbox,
 }
 
-/// The live state of one open room.
-
 /// The live state of one open room (on one node, or this node's replica of a
 /// shared room).
 pub struct RoomActor {
@@ -292,15 +290,18 @@ impl RoomActor {
         self.history.push(seq, ts, frame.clone());
         match &event {
             RoomEvent::MemberJoined { member } => {
-                let m = self.members.entry(member.uid.clone()).or_insert_with(|| Member {
-                    card: MemberCard::default(),
-                    hand_raised: false,
-                    joined_at: member.joined_at,
-                    order: seq,
-                    conns: HashSet::new(),
-                    detached_since: Some(ts),
-                    join_frame: frame.clone(),
-                });
+                let m = self
+                    .members
+                    .entry(member.uid.clone())
+                    .or_insert_with(|| Member {
+                        card: MemberCard::default(),
+                        hand_raised: false,
+                        joined_at: member.joined_at,
+                        order: seq,
+                        conns: HashSet::new(),
+                        detached_since: Some(ts),
+                        join_frame: frame.clone(),
+                    });
                 m.card = MemberCard {
                     nickname: member.nickname.clone(),
                     avatar: member.avatar.clone(),
@@ -325,7 +326,9 @@ impl RoomActor {
             RoomEvent::SpeakerRemoved { uid } => {
                 self.speakers.remove(uid);
             }
-            RoomEvent::MemberLeft { .. } | RoomEvent::MemberRemoved { .. } | RoomEvent::Closed { .. } => {}
+            RoomEvent::MemberLeft { .. }
+            | RoomEvent::MemberRemoved { .. }
+            | RoomEvent::Closed { .. } => {}
         }
         // Leavers' own connections hear it too, before they are detached.
         self.fan_out(&frame);
@@ -643,9 +646,10 @@ impl Rooms {
             self.registry.clone(),
             self.settings.clone(),
         );
-        let shared = self.cluster.clone().map(|cluster| {
-            SharedRoom::new(cluster, room.room_id.clone(), settings.history_events)
-        });
+        let shared = self
+            .cluster
+            .clone()
+            .map(|cluster| SharedRoom::new(cluster, room.room_id.clone(), settings.history_events));
         let now = clock.now_ms();
         self.registry
             .get_or_start(room.room_id.clone(), move || RoomActor {

@@ -147,8 +147,9 @@ impl RoomActor {
         );
     }
 
-    /// Redis came back: re-register what this replica knows, then reload.
-    fn resync(&mut self, ctx: &mut Context<Self>) {
+    /// Redis came back: re-register what this replica knows, then reload;
+    /// `done` hears when it is over.
+    fn resync(&mut self, ctx: &mut Context<Self>, done: tokio::sync::oneshot::Sender<()>) {
         let Some(shared) = self.shared.clone() else {
             return;
         };
@@ -179,11 +180,14 @@ impl RoomActor {
                 shared.load().await
             }
             .into_actor(self)
-            .map(|loaded, act, ctx| match loaded {
-                Ok(loaded) => act.apply_reload(ctx, loaded),
-                Err(e) => {
-                    tracing::warn!(room = %act.room.room_id, error = %e, "resync failed; retried when redis is back");
+            .map(move |loaded, act, ctx| {
+                match loaded {
+                    Ok(loaded) => act.apply_reload(ctx, loaded),
+                    Err(e) => {
+                        tracing::warn!(room = %act.room.room_id, error = %e, "resync failed; retried when redis is back");
+                    }
                 }
+                let _ = done.send(());
             }),
         );
     }
@@ -193,14 +197,16 @@ impl RoomActor {
         let Some(shared) = self.shared.clone() else {
             return;
         };
-        ctx.wait(async move { shared.load().await }.into_actor(self).map(
-            |loaded, act, ctx| match loaded {
-                Ok(loaded) => act.apply_reload(ctx, loaded),
-                Err(e) => {
-                    tracing::warn!(room = %act.room.room_id, error = %e, "reload failed");
-                }
-            },
-        ));
+        ctx.wait(
+            async move { shared.load().await }.into_actor(self).map(
+                |loaded, act, ctx| match loaded {
+                    Ok(loaded) => act.apply_reload(ctx, loaded),
+                    Err(e) => {
+                        tracing::warn!(room = %act.room.room_id, error = %e, "reload failed");
+                    }
+                },
+            ),
+        );
     }
 }
 
@@ -224,7 +230,7 @@ impl Handler<RoomWire> for RoomActor {
                     self.reload(ctx);
                 }
             }
-            RoomWire::Resync => self.resync(ctx),
+            RoomWire::Resync(done) => self.resync(ctx, done),
         }
     }
 }

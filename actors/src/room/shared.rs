@@ -43,7 +43,9 @@ const SWEEP_BATCH: usize = 100;
 /// ARGV: op uid prefix suffix deadline history_max channel ttl_ms.
 /// Answers the seq used, 0 (nothing changed), -1 (closed), -2 (not a member),
 /// -3 (removed by the host).
-static EMIT: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static EMIT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[7]) == 1 then return -1 end
 local op, uid = ARGV[1], ARGV[2]
 if op == 'join' then
@@ -83,12 +85,16 @@ local ttl = ARGV[8]
 if op == 'close' then ttl = 60000 end
 for i = 1, 7 do redis.call('PEXPIRE', KEYS[i], ttl) end
 redis.call('PUBLISH', ARGV[7], frame)
-return seq"));
+return seq",
+    )
+});
 
 /// Refresh the deadlines of this node's connected members, then remove the
 /// members whose deadline passed, each with its `room.member_left`.
 /// ARGV: now deadline prefix mid tail history_max channel ttl_ms batch uid...
-static TICK: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static TICK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 if redis.call('EXISTS', KEYS[7]) == 1 then return 0 end
 for i = 10, #ARGV do redis.call('ZADD', KEYS[3], 'XX', 'GT', ARGV[2], ARGV[i]) end
 local gone = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[9]))
@@ -106,10 +112,14 @@ for _, uid in ipairs(gone) do
   end
 end
 if left > 0 then for i = 1, 7 do redis.call('PEXPIRE', KEYS[i], ARGV[8]) end end
-return left"));
+return left",
+    )
+});
 
 /// Everything a replica needs, read at one instant.
-static LOAD: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static LOAD: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 return {
   tonumber(redis.call('GET', KEYS[1]) or '0'),
   redis.call('HVALS', KEYS[2]),
@@ -117,13 +127,17 @@ return {
   redis.call('LRANGE', KEYS[6], 0, -1),
   redis.call('EXISTS', KEYS[7]),
   redis.call('SMEMBERS', KEYS[5])
-}"));
+}",
+    )
+});
 
 /// Re-register what this node knows after Redis came back.
 /// ARGV: seq_floor deadline channel ttl_ms history_max
 ///       n_known (uid frame)*n  n_local (uid prefix suffix)*n  n_removed uid*n
 /// Answers 1 when Redis had lost the room (restored), 0 otherwise.
-static RESEED: LazyLock<Script> = LazyLock::new(|| Script::new(r"
+static RESEED: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
 local i = 6
 local function take() local v = ARGV[i]; i = i + 1; return v end
 local lost = redis.call('EXISTS', KEYS[1]) == 0
@@ -154,7 +168,9 @@ n = tonumber(take())
 for _ = 1, n do redis.call('SADD', KEYS[5], take()) end
 for k = 1, 7 do redis.call('PEXPIRE', KEYS[k], ARGV[4]) end
 if lost then return 1 end
-return 0"));
+return 0",
+    )
+});
 
 /// A change a node proposes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -323,12 +339,7 @@ impl SharedRoom {
 
     /// Pushes the deadlines of `present` to `deadline` and sweeps the members
     /// whose deadline is before `now`; answers how many left.
-    pub async fn tick(
-        &self,
-        now: i64,
-        deadline: i64,
-        present: &[Uid],
-    ) -> Result<i64, RoomError> {
+    pub async fn tick(&self, now: i64, deadline: i64, present: &[Uid]) -> Result<i64, RoomError> {
         let marker = Uid::parse(&"0".repeat(32)).map_err(|_| RoomError::BadRequest("marker"))?;
         let frame = frames::event_frame(
             &self.room_id,
@@ -398,12 +409,7 @@ impl SharedRoom {
 
     /// Re-registers what this replica knows (see the module docs); true when
     /// Redis had lost the room.
-    pub async fn reseed(
-        &self,
-        reseed: Reseed,
-        now: i64,
-        deadline: i64,
-    ) -> Result<bool, RoomError> {
+    pub async fn reseed(&self, reseed: Reseed, now: i64, deadline: i64) -> Result<bool, RoomError> {
         let mut connection = self.cluster.connection().map_err(unavailable)?;
         let mut invocation = self.script(&RESEED);
         invocation
