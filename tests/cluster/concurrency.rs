@@ -200,7 +200,13 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
             "memberList on {} has duplicates or misses",
             node.id
         );
-        assert!(listed == everyone, "the members listed on {}", node.id);
+        let missing = everyone.difference(&listed).count();
+        let strangers = listed.difference(&everyone).count();
+        assert!(
+            missing == 0 && strangers == 0,
+            "GET /room on {}: {missing} members missing, {strangers} unknown uids listed",
+            node.id
+        );
     }
 
     let mut streams = Vec::new();
@@ -227,7 +233,16 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
             .iter()
             .map(|f| f["member"]["uid"].as_str().unwrap_or_default().to_owned())
             .collect();
-        assert!(uids == joiners, "on {node}: every joiner exactly once");
+        assert_eq!(
+            uids.len(),
+            JOINERS,
+            "on {node}: every joiner exactly once ({} distinct uids)",
+            uids.len()
+        );
+        assert!(
+            uids == joiners,
+            "on {node}: joins of users who did not join"
+        );
         let more: Vec<String> = ws
             .drain_for(500)
             .await

@@ -56,13 +56,13 @@ pub fn gate(test: &str) -> Option<Env> {
     let db = std::env::var("HUDDLE_TEST_DATABASE_URL").unwrap_or_default();
     let redis = std::env::var("HUDDLE_TEST_REDIS_URL").unwrap_or_default();
     if db.is_empty() || redis.is_empty() {
-        let why = "the cluster tests need PostgreSQL and Redis: set HUDDLE_TEST_DATABASE_URL \
-                   (e.g. postgres://postgres@127.0.0.1:5432/test) and HUDDLE_TEST_REDIS_URL \
-                   (e.g. redis://127.0.0.1:6379)";
+        let why = "the cluster tests need PostgreSQL and Redis; set HUDDLE_TEST_DATABASE_URL \
+                   and HUDDLE_TEST_REDIS_URL (e.g. postgres://postgres@127.0.0.1:5432/test \
+                   and redis://127.0.0.1:6379)";
         if std::env::var("CI").as_deref() == Ok("true") {
             panic!("{test}: {why} (CI=true: never skipped)");
         }
-        eprintln!("skipped: {test}: {why}; set HUDDLE_TEST_DATABASE_URL and HUDDLE_TEST_REDIS_URL");
+        eprintln!("skipped: {test}: {why}");
         return None;
     }
     match Command::new("redis-server").arg("--version").output() {
@@ -728,6 +728,8 @@ pub struct Spec {
     pub tick_ms: u64,
     /// Nodes reach PostgreSQL through a [`PgProxy`].
     pub pg_proxy: bool,
+    /// Nodes get `HUDDLE_REDIS_URL` (false: embedded, one node on its own).
+    pub redis: bool,
 }
 
 impl Default for Spec {
@@ -738,6 +740,7 @@ impl Default for Spec {
             grace_ms: 2_000,
             tick_ms: 200,
             pg_proxy: false,
+            redis: true,
         }
     }
 }
@@ -771,10 +774,15 @@ impl Cluster {
         // stores the shared secrets; the others find them.
         for i in 0..spec.nodes {
             let id = char::from(b'a' + u8::try_from(i).expect("few nodes")).to_string();
+            let redis_url = if spec.redis {
+                redis.url()
+            } else {
+                String::new()
+            };
             let env = vec![
                 ("HUDDLE_DATABASE_URL", database_url.clone()),
                 ("HUDDLE_DATABASE_MAX_CONNECTIONS", "8".to_owned()),
-                ("HUDDLE_REDIS_URL", redis.url()),
+                ("HUDDLE_REDIS_URL", redis_url),
                 ("HUDDLE_WORKERS", "2".to_owned()),
                 ("HUDDLE_SHUTDOWN_TIMEOUT_SECS", "1".to_owned()),
                 ("HUDDLE_SMS_TEST_NUMBERS", numbers.clone()),
@@ -882,6 +890,15 @@ impl Resp {
         assert_eq!(self.status, 200, "{}", self.text);
         assert_eq!(self.body["status"], 0, "{}", self.text);
         assert_eq!(self.body["result"], code, "{}", self.text);
+    }
+
+    /// Asserts the 403 envelope (`Forbidden: …`).
+    #[track_caller]
+    pub fn forbidden(&self) {
+        assert_eq!(self.status, 403, "{}", self.text);
+        assert_eq!(self.body["status"], 0, "{}", self.text);
+        let message = self.body["message"].as_str().unwrap_or_default();
+        assert!(message.starts_with("Forbidden"), "{}", self.text);
     }
 
     /// Whether this is a success envelope.
