@@ -158,3 +158,94 @@ impl Cache for RedisCache {
         self.fallback.incr(key, ttl).await
     }
 }
+
+/// Against a real Redis (`HUDDLE_TEST_REDIS_URL`); `.ci/run` sets it. Without
+/// it these say so and pass on a fresh machine, except under `CI=true`.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemClock;
+
+    async fn cache() -> Option<RedisCache> {
+        let Ok(url) = std::env::var("HUDDLE_TEST_REDIS_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true: HUDDLE_TEST_REDIS_URL must be set"
+            );
+            eprintln!("skipped: set HUDDLE_TEST_REDIS_URL to test the Redis cache");
+            return None;
+        };
+        let cluster = Cluster::start(&url, "cache-test").unwrap();
+        assert!(
+            cluster.wait_up(Duration::from_secs(5)).await,
+            "Redis at {url} does not answer"
+        );
+        let fallback = Arc::new(MemoryCache::new(Arc::new(SystemClock)));
+        Some(RedisCache::new(cluster, fallback))
+    }
+
+    fn key(name: &str) -> String {
+        format!("test:{}:{name}", uuid::Uuid::new_v4().simple())
+    }
+
+    #[tokio::test]
+    async fn values_expire_and_set_if_absent_wins_once() {
+        let Some(c) = cache().await else { return };
+        let k = key("v");
+        c.set(&k, "1", Duration::from_millis(300)).await.unwrap();
+        assert_eq!(c.get(&k).await.unwrap().as_deref(), Some("1"));
+        assert!(!c
+            .set_if_absent(&k, "2", Duration::from_secs(5))
+            .await
+            .unwrap());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(c.get(&k).await.unwrap(), None);
+        assert!(c
+            .set_if_absent(&k, "3", Duration::from_secs(5))
+            .await
+            .unwrap());
+        assert_eq!(c.get(&k).await.unwrap().as_deref(), Some("3"));
+        // nothing went to the local fallback
+        assert!(c.fallback.is_empty());
+    }
+
+    #[tokio::test]
+    async fn concurrent_deletes_consume_once_and_counters_keep_their_first_expiry() {
+        let Some(c) = cache().await else { return };
+        let c = Arc::new(c);
+        let k = key("code");
+        c.set(&k, "123456", Duration::from_secs(60)).await.unwrap();
+        let deletes: Vec<_> = (0..20)
+            .map(|_| {
+                let (c, k) = (c.clone(), k.clone());
+                tokio::spawn(async move { c.delete(&k).await.unwrap() })
+            })
+            .collect();
+        let mut consumed = 0;
+        for d in deletes {
+            consumed += usize::from(d.await.unwrap());
+        }
+        assert_eq!(consumed, 1, "exactly one delete consumes the code");
+
+        let n = key("n");
+        let incrs: Vec<_> = (0..50)
+            .map(|_| {
+                let (c, n) = (c.clone(), n.clone());
+                tokio::spawn(async move { c.incr(&n, Duration::from_millis(500)).await.unwrap() })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for i in incrs {
+            seen.push(i.await.unwrap());
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (1..=50).collect::<Vec<i64>>(), "no lost increment");
+        assert_eq!(c.incr(&n, Duration::from_secs(60)).await.unwrap(), 51);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert_eq!(
+            c.incr(&n, Duration::from_secs(60)).await.unwrap(),
+            1,
+            "the counter expired with its first TTL"
+        );
+    }
+}
