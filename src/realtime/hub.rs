@@ -313,7 +313,7 @@ impl StreamHandler<Notification> for Hub {
     }
 }
 
-/// A connection opened.
+/// A connection opened; answered when it can receive notifications.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Connect {
@@ -326,17 +326,23 @@ pub struct Connect {
 }
 
 impl Handler<Connect> for Hub {
-    type Result = ();
+    /// Answers once the user's channel is subscribed (at once on one node).
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, msg: Connect, _: &mut Self::Context) {
+    fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
         let conns = self.users.entry(msg.uid.clone()).or_default();
-        if conns.is_empty() {
-            let channel = keys::user_channel(&msg.uid);
-            conns.insert(msg.conn);
-            self.acquire(channel);
-        } else {
-            conns.insert(msg.conn);
-        }
+        let first = conns.is_empty();
+        conns.insert(msg.conn);
+        let subscribed = match (&self.subscriptions, first) {
+            (Some(subscriptions), true) => {
+                let (subscriptions, channel) =
+                    (subscriptions.clone(), keys::user_channel(&msg.uid));
+                Some(async move {
+                    subscriptions.acquire(channel).await;
+                })
+            }
+            _ => None,
+        };
         self.conns.insert(
             msg.conn,
             HubConn {
@@ -345,6 +351,11 @@ impl Handler<Connect> for Hub {
                 topics: HashSet::new(),
             },
         );
+        Box::pin(async move {
+            if let Some(subscribed) = subscribed {
+                subscribed.await;
+            }
+        })
     }
 }
 

@@ -386,24 +386,30 @@ impl Actor for MemberSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(self.deps.limits.outbound_limit);
-        self.deps.hub.do_send(hub::Connect {
+        let connect = self.deps.hub.send(hub::Connect {
             conn: self.conn,
             uid: self.uid.clone(),
             outbox: ctx.address().recipient(),
         });
         let limits = self.deps.limits.clone();
-        ctx.text(
-            Hello {
-                kind: "hello",
-                uid: self.uid.clone(),
-                conn_id: self.conn.get(),
-                ts: self.deps.clock.now_ms(),
-                ping_interval_ms: u64::try_from(limits.ping_interval.as_millis()).unwrap_or(0),
-                idle_timeout_ms: u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(0),
-                max_frame_bytes: limits.max_frame_bytes,
-            }
-            .frame(),
-        );
+        // `hello` only once the hub (and, with Redis, the user's channel)
+        // listens for this connection: nothing addressed to the user after
+        // `hello` is missed. Nothing else is handled meanwhile.
+        ctx.wait(connect.into_actor(self).map(|_, act, ctx| {
+            let limits = &act.deps.limits;
+            ctx.text(
+                Hello {
+                    kind: "hello",
+                    uid: act.uid.clone(),
+                    conn_id: act.conn.get(),
+                    ts: act.deps.clock.now_ms(),
+                    ping_interval_ms: u64::try_from(limits.ping_interval.as_millis()).unwrap_or(0),
+                    idle_timeout_ms: u64::try_from(limits.idle_timeout.as_millis()).unwrap_or(0),
+                    max_frame_bytes: limits.max_frame_bytes,
+                }
+                .frame(),
+            );
+        }));
         ctx.run_interval(limits.ping_interval, move |act, ctx| {
             if act.last_heard.elapsed() > limits.idle_timeout {
                 tracing::debug!(conn = act.conn.get(), "websocket heartbeat timeout");

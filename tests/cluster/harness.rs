@@ -309,6 +309,200 @@ impl Drop for RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Runs one command on a connection of its own; the reply as JSON
+    /// (status and bulk strings as strings, nil as null, errors as
+    /// `{"error": …}`).
+    pub async fn command(&self, args: &[&str]) -> Value {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect to the test's redis-server");
+        let mut out = format!("*{}\r\n", args.len());
+        for a in args {
+            out.push_str(&format!("${}\r\n{a}\r\n", a.len()));
+        }
+        tokio::io::AsyncWriteExt::write_all(&mut stream, out.as_bytes())
+            .await
+            .expect("write to redis");
+        let mut reader = tokio::io::BufReader::new(stream);
+        tokio::time::timeout(Duration::from_secs(5), resp_value(&mut reader))
+            .await
+            .expect("redis answers within 5 s")
+    }
+
+    /// How many connections subscribe to `channel` (`PUBSUB NUMSUB`).
+    pub async fn subscribers(&self, channel: &str) -> i64 {
+        let v = self.command(&["PUBSUB", "NUMSUB", channel]).await;
+        v[1].as_i64()
+            .unwrap_or_else(|| panic!("PUBSUB NUMSUB answered {v}"))
+    }
+}
+
+/// One RESP2 value.
+fn resp_value<'a>(
+    r: &'a mut tokio::io::BufReader<TcpStream>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send + 'a>> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    Box::pin(async move {
+        let mut line = String::new();
+        r.read_line(&mut line).await.expect("read a redis reply");
+        let line = line.trim_end_matches("\r\n");
+        let (kind, rest) = line.split_at(1.min(line.len()));
+        match kind {
+            "+" => json!(rest),
+            "-" => json!({ "error": rest }),
+            ":" => json!(rest.parse::<i64>().expect("integer reply")),
+            "$" => {
+                let n: i64 = rest.parse().expect("bulk length");
+                if n < 0 {
+                    return Value::Null;
+                }
+                let mut buf = vec![0u8; usize::try_from(n).expect("length") + 2];
+                r.read_exact(&mut buf).await.expect("bulk body");
+                buf.truncate(buf.len() - 2);
+                json!(String::from_utf8_lossy(&buf))
+            }
+            "*" => {
+                let n: i64 = rest.parse().expect("array length");
+                let mut items = Vec::new();
+                for _ in 0..n.max(0) {
+                    items.push(resp_value(r).await);
+                }
+                Value::Array(items)
+            }
+            _ => panic!("unexpected redis reply {line:?}"),
+        }
+    })
+}
+
+// ------------------------------------------------------------------ fake http
+
+/// A request a [`FakeHttp`] received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    /// Path and query.
+    pub target: String,
+    /// Header names in lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    pub at: Instant,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`Null` when it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+    }
+}
+
+/// A local HTTP/1.1 server standing in for an outside service (JPush, an
+/// SMS gateway): it records every request and answers 200 with `reply`
+/// (`Connection: close`, one request per connection).
+pub struct FakeHttp {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeHttp {
+    pub async fn start(reply: &str) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind fake");
+        let addr = listener.local_addr().expect("fake addr");
+        let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let (log, reply) = (seen.clone(), reply.to_owned());
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    continue;
+                };
+                let (log, reply) = (log.clone(), reply.clone());
+                tokio::spawn(async move {
+                    let _ = serve_one(stream, &log, &reply).await;
+                });
+            }
+        });
+        Self { addr, seen, task }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Requests so far whose path (before `?`) is `path`.
+    pub fn requests(&self, path: &str) -> Vec<Seen> {
+        self.seen
+            .lock()
+            .map(|s| {
+                s.iter()
+                    .filter(|r| r.target.split('?').next() == Some(path))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for FakeHttp {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve_one(stream: TcpStream, log: &Mutex<Vec<Seen>>, reply: &str) -> std::io::Result<()> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let mut r = tokio::io::BufReader::new(stream);
+    let mut request_line = String::new();
+    r.read_line(&mut request_line).await?;
+    let mut parts = request_line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let target = parts.next().unwrap_or_default().to_owned();
+    let mut headers = Vec::new();
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).await? == 0 {
+            break;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = line.split_once(':') {
+            headers.push((k.trim().to_ascii_lowercase(), v.trim().to_owned()));
+        }
+    }
+    let length: usize = headers
+        .iter()
+        .find(|(k, _)| k == "content-length")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    r.read_exact(&mut body).await?;
+    if let Ok(mut log) = log.lock() {
+        log.push(Seen {
+            method,
+            target,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+            at: Instant::now(),
+        });
+    }
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+        reply.len()
+    );
+    let mut stream = r.into_inner();
+    stream.write_all(answer.as_bytes()).await?;
+    stream.shutdown().await
+}
+
 // ------------------------------------------------------------------ pg proxy
 
 /// A TCP proxy in front of PostgreSQL: `cut` drops every proxied connection
@@ -515,6 +709,7 @@ impl Node {
             path: path.to_owned(),
             params: Vec::new(),
             session: None,
+            headers: Vec::new(),
         }
     }
 
@@ -730,6 +925,8 @@ pub struct Spec {
     pub pg_proxy: bool,
     /// Nodes get `HUDDLE_REDIS_URL` (false: embedded, one node on its own).
     pub redis: bool,
+    /// More `HUDDLE_*` settings for every node (after, so over, the defaults).
+    pub extra_env: Vec<(String, String)>,
 }
 
 impl Default for Spec {
@@ -741,6 +938,7 @@ impl Default for Spec {
             tick_ms: 200,
             pg_proxy: false,
             redis: true,
+            extra_env: Vec::new(),
         }
     }
 }
@@ -801,6 +999,7 @@ impl Cluster {
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
+            .chain(spec.extra_env.iter().cloned())
             .collect();
             nodes.push(Node::spawn(NodeConfig { id, env }).await);
         }
@@ -937,6 +1136,7 @@ pub struct Call<'a> {
     path: String,
     params: Vec<(String, String)>,
     session: Option<Session>,
+    headers: Vec<(String, String)>,
 }
 
 impl Call<'_> {
@@ -948,6 +1148,24 @@ impl Call<'_> {
     pub fn user(mut self, s: &Session) -> Self {
         self.session = Some(s.clone());
         self
+    }
+
+    /// An HTTP header (e.g. `Client-Type`).
+    pub fn header(mut self, k: &str, v: impl ToString) -> Self {
+        self.headers.push((k.to_owned(), v.to_string()));
+        self
+    }
+
+    /// Signs now, once: the result can be sent as the very same request
+    /// (same `ts`, same `sign`) to any node, any number of times.
+    pub fn signed_once(self) -> SignedCall {
+        SignedCall {
+            method: self.method.clone(),
+            path: self.path.clone(),
+            params: self.signed_params(),
+            session: self.session.clone(),
+            headers: self.headers.clone(),
+        }
     }
 
     fn signed_params(&self) -> Vec<(String, String)> {
@@ -979,6 +1197,9 @@ impl Call<'_> {
         if let Some(s) = &self.session {
             req = req.header("Authorization", s.authorization());
         }
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
         req
     }
 
@@ -993,6 +1214,44 @@ impl Call<'_> {
     /// Sends with a deadline; `Err` when there is no answer in time.
     pub async fn try_send(self, timeout: Duration) -> Result<Resp, String> {
         try_send(self.request(timeout)).await
+    }
+}
+
+/// A request signed once ([`Call::signed_once`]), to send again as is.
+#[derive(Debug, Clone)]
+pub struct SignedCall {
+    pub method: Method,
+    pub path: String,
+    /// Every parameter, `ts` and `sign` included.
+    pub params: Vec<(String, String)>,
+    pub session: Option<Session>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl SignedCall {
+    /// Sends these exact parameters to `node`; panics when it does not answer.
+    pub async fn send_to(&self, node: &Node) -> Resp {
+        let mut req = node
+            .client
+            .request(self.method.clone(), node.url(&self.path))
+            .timeout(Duration::from_secs(20));
+        req = if self.method == Method::GET {
+            req.query(&self.params)
+        } else {
+            req.form(&self.params)
+        };
+        if let Some(s) = &self.session {
+            req = req.header("Authorization", s.authorization());
+        }
+        for (k, v) in &self.headers {
+            req = req.header(k, v);
+        }
+        try_send(req).await.unwrap_or_else(|e| {
+            panic!(
+                "{} {} on node {}: no answer: {e}",
+                self.method, self.path, node.id
+            )
+        })
     }
 }
 
@@ -1049,9 +1308,29 @@ pub struct WsClient {
 impl WsClient {
     /// Connects and reads `hello`.
     pub async fn connect(url: &str, node: &str) -> Self {
-        let (stream, _) = tokio_tungstenite::connect_async(url)
-            .await
-            .unwrap_or_else(|e| panic!("websocket upgrade on node {node}: {e}"));
+        match Self::try_connect(url, node).await {
+            Ok(client) => client,
+            Err((status, body)) => {
+                panic!("websocket upgrade on node {node}: refused with HTTP {status}: {body}")
+            }
+        }
+    }
+
+    /// Connects and reads `hello`; `Err((status, envelope))` when the
+    /// upgrade is refused with an HTTP response.
+    pub async fn try_connect(url: &str, node: &str) -> Result<Self, (u16, Value)> {
+        let stream = match tokio_tungstenite::connect_async(url).await {
+            Ok((stream, _)) => stream,
+            Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
+                let body = res
+                    .body()
+                    .as_ref()
+                    .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
+                    .unwrap_or(Value::Null);
+                return Err((res.status().as_u16(), body));
+            }
+            Err(e) => panic!("websocket upgrade on node {node}: {e}"),
+        };
         let mut client = Self {
             node: node.to_owned(),
             stream,
@@ -1061,7 +1340,7 @@ impl WsClient {
             hello: Value::Null,
         };
         client.hello = client.next_of("hello").await.v;
-        client
+        Ok(client)
     }
 
     /// Sends `op` with `fields` and an id, without waiting; returns the id.
@@ -1150,6 +1429,18 @@ impl WsClient {
     /// The first frame of type `kind`.
     pub async fn next_of(&mut self, kind: &str) -> Frame {
         self.take(|f| f["type"] == kind).await
+    }
+
+    /// Closes the connection like an app going away (a close frame, 1000),
+    /// waiting up to 2 s for the server's answer.
+    pub async fn close(&mut self) {
+        if self.closed.is_some() {
+            return;
+        }
+        let _ = self.stream.close(None).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while self.read(deadline).await.is_some() {}
+        self.closed.get_or_insert((1000, String::new()));
     }
 
     /// Forgets buffered frames.

@@ -10,7 +10,10 @@
 //!   (`cluster-latency:` line on stderr);
 //! - [`faults`]: kill -9 of a node, Redis restarted, PostgreSQL cut off;
 //! - [`concurrency`]: hundreds of concurrent club joins and room tokens
-//!   through two nodes, with exact counts.
+//!   through two nodes, with exact counts;
+//! - [`shared_state`]: `resume` on another node (exact replay or snapshot),
+//!   offline push once per cluster, the signing replay window and captcha
+//!   codes across nodes.
 //!
 //! Needs `HUDDLE_TEST_DATABASE_URL` (admin URL), `HUDDLE_TEST_REDIS_URL` and
 //! `redis-server` on PATH; without the two variables the tests are skipped
@@ -23,3 +26,4 @@ mod fanout;
 mod faults;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite
 mod harness;
+mod shared_state;
