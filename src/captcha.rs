@@ -5,7 +5,7 @@
 //! numbers (`HUDDLE_SMS_TEST_NUMBERS`) never receive an SMS and their fixed
 //! code always works. State lives in the [`Cache`] (in-process or Redis).
 
-use std::collections::HashMap;
+use crate::config::TestNumbers;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -49,7 +49,7 @@ pub mod messages {
 pub struct Captcha {
     cache: Arc<dyn Cache>,
     sms: Arc<dyn SmsSender>,
-    test_numbers: HashMap<String, String>,
+    test_numbers: TestNumbers,
 }
 
 fn fail(message: &'static str) -> ApiError {
@@ -58,11 +58,7 @@ fn fail(message: &'static str) -> ApiError {
 
 impl Captcha {
     /// A captcha service over `cache`, sending through `sms`.
-    pub fn new(
-        cache: Arc<dyn Cache>,
-        sms: Arc<dyn SmsSender>,
-        test_numbers: HashMap<String, String>,
-    ) -> Self {
+    pub fn new(cache: Arc<dyn Cache>, sms: Arc<dyn SmsSender>, test_numbers: TestNumbers) -> Self {
         Self {
             cache,
             sms,
@@ -76,7 +72,7 @@ impl Captcha {
 
     /// Sends a fresh code to `phone`, within the limits.
     pub async fn send(&self, phone: &Phone) -> Result<(), ApiError> {
-        if self.test_numbers.contains_key(&phone.full()) {
+        if self.test_numbers.code_for(&phone.full()).is_some() {
             tracing::info!(to = %phone.masked(), "captcha for a test number: no SMS sent");
             return Ok(());
         }
@@ -106,7 +102,7 @@ impl Captcha {
 
     /// Checks `code` for `phone` and consumes it on success.
     pub async fn check(&self, phone: &Phone, code: &str) -> Result<(), ApiError> {
-        if let Some(fixed) = self.test_numbers.get(&phone.full()) {
+        if let Some(fixed) = self.test_numbers.code_for(&phone.full()) {
             return if bool::from(fixed.as_bytes().ct_eq(code.as_bytes())) {
                 Ok(())
             } else {

@@ -6,16 +6,19 @@
 //! TOML file a setting's key is its environment name without `HUDDLE_`, in lower
 //! case (`http_addr = "0.0.0.0:8080"`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
 use std::path::Path;
 
 mod services;
+mod test_numbers;
+
 pub use services::{
     JPushConfig, LinkPreviewConfig, OssConfig, PushProviderConfig, S3Config, ServicesConfig,
     StorageConfig, WechatConfig,
 };
+pub use test_numbers::TestNumbers;
 
 /// One configurable value.
 #[derive(Debug)]
@@ -54,7 +57,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "sms_http_content_type", default: "application/json", help: "http provider: Content-Type of the request body." },
     Setting { key: "sms_http_body", default: r#"{"countryCode":"{countryCode}","mobile":"{mobile}","code":"{code}"}"#, help: "http provider: body template; {countryCode}, {mobile} and {code} are replaced." },
     Setting { key: "sms_http_timeout_ms", default: "5000", help: "http provider: request timeout." },
-    Setting { key: "sms_test_numbers", default: "", help: "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile). No SMS is sent to them and their code always works." },
+    Setting { key: "sms_test_numbers", default: "", help: "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile), or a prefix of 8+ digits for load tests: 86139000*:246810. No SMS is sent to them and their code always works." },
     Setting { key: "agora_app_id", default: "", help: "Agora app id for voice tokens (32 hex). Unset: a development pair is generated once, stored in the database and logged as such; its tokens are not accepted by Agora." },
     Setting { key: "agora_app_certificate", default: "", help: "Agora app certificate (secret; 32 hex). Set together with HUDDLE_AGORA_APP_ID." },
     Setting { key: "agora_token_version", default: "006", help: "Voice token format: 006 (AccessToken) or 007 (AccessToken2)." },
@@ -202,7 +205,7 @@ pub struct Config {
     /// Captcha SMS delivery.
     pub sms: SmsProviderConfig,
     /// Test numbers: `countryCode+mobile` → fixed code.
-    pub sms_test_numbers: HashMap<String, String>,
+    pub sms_test_numbers: TestNumbers,
     /// Agora app id (`None` = generated development pair).
     pub agora_app_id: Option<String>,
     /// Agora app certificate.
@@ -361,7 +364,7 @@ impl Config {
             session_ttl_days: parse("session_ttl_days", &get("session_ttl_days"))?,
             jwt_secret: opt("jwt_secret").map(Secret::new),
             sms,
-            sms_test_numbers: parse_test_numbers(&get("sms_test_numbers"))?,
+            sms_test_numbers: TestNumbers::parse(&get("sms_test_numbers"))?,
             services: services::from_settings(&get)?,
             log: get("log"),
             log_format,
@@ -428,26 +431,6 @@ where
             key.to_ascii_uppercase()
         ))
     })
-}
-
-/// `8613800000000:123456,8613800000001:654321` → map.
-fn parse_test_numbers(text: &str) -> Result<HashMap<String, String>, ConfigError> {
-    let mut out = HashMap::new();
-    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (number, code) = entry.split_once(':').ok_or_else(|| {
-            ConfigError(format!(
-                "HUDDLE_SMS_TEST_NUMBERS entry {entry:?} is not NUMBER:CODE"
-            ))
-        })?;
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(number) || !digits(code) || !(4..=6).contains(&code.len()) {
-            return Err(ConfigError(format!(
-                "HUDDLE_SMS_TEST_NUMBERS entry {entry:?}: number must be digits and the code 4-6 digits"
-            )));
-        }
-        out.insert(number.to_owned(), code.to_owned());
-    }
-    Ok(out)
 }
 
 /// The settings table shown by `huddle --help`.
@@ -546,8 +529,8 @@ mod tests {
             )]),
         )
         .unwrap();
-        assert_eq!(c.sms_test_numbers["8613800000000"], "123456");
-        assert_eq!(c.sms_test_numbers["8613800000001"], "6543");
+        assert_eq!(c.sms_test_numbers.code_for("8613800000000"), Some("123456"));
+        assert_eq!(c.sms_test_numbers.code_for("8613800000001"), Some("6543"));
         assert!(Config::load(None, env(&[("HUDDLE_SMS_TEST_NUMBERS", "86138:12")])).is_err());
         assert!(Config::load(None, env(&[("HUDDLE_SMS_TEST_NUMBERS", "86138")])).is_err());
     }

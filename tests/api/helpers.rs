@@ -217,7 +217,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Config)) -> TestApp {
     });
     config
         .sms_test_numbers
-        .insert(format!("86{TEST_NUMBER}"), TEST_CODE.into());
+        .insert(&format!("86{TEST_NUMBER}"), TEST_CODE);
     customize(&mut config);
     let clock = Arc::new(ManualClock::starting_now());
     let app = Application::build(
