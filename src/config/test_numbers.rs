@@ -50,7 +50,7 @@ impl TestNumbers {
                 out.exact.insert(number.to_owned(), code.to_owned());
             }
         }
-        out.prefixes.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        out.prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Ok(out)
     }
 
