@@ -50,7 +50,8 @@ impl TestNumbers {
                 out.exact.insert(number.to_owned(), code.to_owned());
             }
         }
-        out.prefixes.sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
+        out.prefixes
+            .sort_by_key(|(prefix, _)| std::cmp::Reverse(prefix.len()));
         Ok(out)
     }
 
