@@ -372,6 +372,27 @@ fn pushes_to(jpush: &FakeHttp, registration_id: &str) -> Vec<Seen> {
         .collect()
 }
 
+/// Waits for a push to `registration_id`, lets 1.5 s pass for any duplicate
+/// (another node pushing too), and answers the one push there must be.
+async fn the_one_push(jpush: &FakeHttp, registration_id: &str, who: &str) -> Seen {
+    assert!(
+        eventually(WAIT, || async {
+            !pushes_to(jpush, registration_id).is_empty()
+        })
+        .await,
+        "{who} gets a push"
+    );
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let mut pushes = pushes_to(jpush, registration_id);
+    assert_eq!(
+        pushes.len(),
+        1,
+        "{who}: one push for the cluster, not one per node: {:#?}",
+        pushes.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+    pushes.remove(0)
+}
+
 /// Asserts one JPush request: to exactly `registration_id` on `platform`,
 /// showing an invite to `room`, with the iOS badge `badge`.
 #[track_caller]
@@ -493,35 +514,13 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
         "B released Xia's channel after her last socket closed"
     );
     invite(a, &room, &host, &xia).await;
-    assert!(
-        eventually(WAIT, || async { !pushes_to(&jpush, xia_id).is_empty() }).await,
-        "Xia, offline everywhere, gets a push"
-    );
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let to_xia = pushes_to(&jpush, xia_id);
-    assert_eq!(
-        to_xia.len(),
-        1,
-        "one push for the cluster, not one per node: {:#?}",
-        to_xia.iter().map(|r| &r.body).collect::<Vec<_>>()
-    );
-    assert_invite_push(&to_xia[0], xia_id, "android", &room, 2);
+    let to_xia = the_one_push(&jpush, xia_id, "Xia, offline everywhere").await;
+    assert_invite_push(&to_xia, xia_id, "android", &room, 2);
 
     // Yan never had a socket: an invite through B is pushed once too
     invite(b, &room, &host, &yan).await;
-    assert!(
-        eventually(WAIT, || async { !pushes_to(&jpush, yan_id).is_empty() }).await,
-        "Yan, never online, gets a push"
-    );
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let to_yan = pushes_to(&jpush, yan_id);
-    assert_eq!(
-        to_yan.len(),
-        1,
-        "one push for Yan: {:#?}",
-        to_yan.iter().map(|r| &r.body).collect::<Vec<_>>()
-    );
-    assert_invite_push(&to_yan[0], yan_id, "ios", &room, 1);
+    let to_yan = the_one_push(&jpush, yan_id, "Yan, never online").await;
+    assert_invite_push(&to_yan, yan_id, "ios", &room, 1);
     assert_eq!(
         jpush.requests("/v3/push").len(),
         2,

@@ -33,10 +33,12 @@ impl RoomActor {
             }
             shared.load().await
         };
-        ctx.wait(load.into_actor(self).map(|loaded, act, ctx| match loaded {
-            Ok(loaded) => act.apply_reload(ctx, loaded),
-            Err(e) => {
-                tracing::error!(room = %act.room.room_id, error = %e, "cannot load the shared room; stopping its replica");
+        ctx.wait(load.into_actor(self).map(|loaded, act, ctx| {
+            if !act.apply_loaded(
+                ctx,
+                loaded,
+                "cannot load the shared room; stopping its replica",
+            ) {
                 ctx.stop();
             }
         }));
@@ -181,12 +183,7 @@ impl RoomActor {
             }
             .into_actor(self)
             .map(move |loaded, act, ctx| {
-                match loaded {
-                    Ok(loaded) => act.apply_reload(ctx, loaded),
-                    Err(e) => {
-                        tracing::warn!(room = %act.room.room_id, error = %e, "resync failed; retried when redis is back");
-                    }
-                }
+                act.apply_loaded(ctx, loaded, "resync failed; retried when redis is back");
                 let _ = done.send(());
             }),
         );
@@ -198,15 +195,31 @@ impl RoomActor {
             return;
         };
         ctx.wait(
-            async move { shared.load().await }.into_actor(self).map(
-                |loaded, act, ctx| match loaded {
-                    Ok(loaded) => act.apply_reload(ctx, loaded),
-                    Err(e) => {
-                        tracing::warn!(room = %act.room.room_id, error = %e, "reload failed");
-                    }
-                },
-            ),
+            async move { shared.load().await }
+                .into_actor(self)
+                .map(|loaded, act, ctx| {
+                    act.apply_loaded(ctx, loaded, "reload failed");
+                }),
         );
+    }
+
+    /// Applies a load from Redis; logs `failure` and answers false when it failed.
+    fn apply_loaded(
+        &mut self,
+        ctx: &mut Context<Self>,
+        loaded: Result<Loaded, RoomError>,
+        failure: &str,
+    ) -> bool {
+        match loaded {
+            Ok(loaded) => {
+                self.apply_reload(ctx, loaded);
+                true
+            }
+            Err(e) => {
+                tracing::warn!(room = %self.room.room_id, error = %e, "{failure}");
+                false
+            }
+        }
     }
 }
 
