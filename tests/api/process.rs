@@ -192,6 +192,31 @@ fn bad_configuration_exits_with_a_clear_message() {
 }
 
 #[test]
+fn an_unusable_redis_url_stops_the_start_with_a_clear_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = huddle()
+        .current_dir(dir.path())
+        .env("HUDDLE_HTTP_ADDR", "127.0.0.1:0")
+        .env("HUDDLE_REDIS_URL", "mysql://127.0.0.1:6379")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("HUDDLE_REDIS_URL"), "{stderr}");
+}
+
+#[test]
+fn a_test_number_prefix_that_is_too_short_is_refused() {
+    let out = huddle()
+        .env("HUDDLE_SMS_TEST_NUMBERS", "8613*:246810")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("at least 8 digits"), "{stderr}");
+}
+
+#[test]
 fn sign_prints_the_documented_vector() {
     let out = huddle()
         .args([
