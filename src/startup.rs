@@ -105,6 +105,21 @@ async fn wait_for_signal() {
     }
 }
 
+/// The listening socket, with room for `backlog` connections not yet
+/// accepted. The standard library's `bind` asks for 128, and a burst of
+/// thousands of clients connecting at once (a room going live) then loses
+/// SYNs and waits a full second for the retransmission
+/// (docs/performance.md); the kernel caps the number at `net.core.somaxconn`.
+fn listen(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    socket.bind(&addr.into())?;
+    socket.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
 /// Options set on every accepted client connection.
 #[derive(Debug, Clone, Copy)]
 struct SocketOptions {
@@ -318,6 +333,7 @@ impl Application {
                 repo.clone(),
                 clock.clone(),
                 config.session_ttl_days,
+                Duration::from_millis(config.session_cache_ms),
             ),
             captcha: Captcha::new(cache.clone(), sms, config.sms_test_numbers.clone()),
             config: Arc::new(config.clone()),
@@ -349,7 +365,7 @@ impl Application {
                 .map(|w| WechatClient::new(w, http_client.clone(), cache.clone())),
         });
 
-        let listener = TcpListener::bind(config.http_addr)
+        let listener = listen(config.http_addr, config.listen_backlog)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let addr = listener.local_addr()?;
         let state = app_state.clone();

@@ -103,6 +103,12 @@ impl Db {
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections)
             .acquire_timeout(options.acquire_timeout)
+            // A pooled SQLite connection is a file handle that cannot go
+            // stale, and its ping is a round trip to sqlx's worker thread
+            // (about a third of the context switches of a small read, see
+            // docs/performance.md). A PostgreSQL connection can die with the
+            // server, so it is still checked before use.
+            .test_before_acquire(backend == Backend::Postgres)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {

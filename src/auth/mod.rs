@@ -10,6 +10,7 @@
 
 pub mod h5;
 pub mod params;
+pub mod session_cache;
 pub mod sessions;
 pub mod signature;
 pub mod token;

@@ -8,6 +8,7 @@ use huddle_actors::repo::Repo;
 use huddle_actors::{ids::random_hex32, SessionId, SharedClock, Uid};
 use serde::Serialize;
 
+use super::session_cache::SessionCache;
 use super::token::{Claims, TokenKeys};
 use crate::envelope::ApiError;
 
@@ -31,6 +32,7 @@ pub struct Sessions {
     repo: Repo,
     clock: SharedClock,
     ttl_ms: i64,
+    cache: SessionCache,
 }
 
 fn unauthorized(why: &str) -> ApiError {
@@ -38,13 +40,21 @@ fn unauthorized(why: &str) -> ApiError {
 }
 
 impl Sessions {
-    /// Sessions signed with `jwt_secret`, living `ttl_days`.
-    pub fn new(jwt_secret: &[u8], repo: Repo, clock: SharedClock, ttl_days: u32) -> Self {
+    /// Sessions signed with `jwt_secret`, living `ttl_days`; a checked
+    /// session is trusted for `cache_ttl` before its row is read again.
+    pub fn new(
+        jwt_secret: &[u8],
+        repo: Repo,
+        clock: SharedClock,
+        ttl_days: u32,
+        cache_ttl: std::time::Duration,
+    ) -> Self {
         Self {
             keys: TokenKeys::new(jwt_secret),
             repo,
             clock,
             ttl_ms: i64::from(ttl_days) * 24 * 60 * 60 * 1000,
+            cache: SessionCache::new(cache_ttl),
         }
     }
 
@@ -115,11 +125,22 @@ impl Sessions {
         }
         let session_id =
             SessionId::parse(&claims.sid).map_err(|_| unauthorized("access token is not valid"))?;
-        let session = self
-            .repo
-            .run(FindSession { session_id })
-            .await?
-            .ok_or_else(|| unauthorized("session not found"))?;
+        let session = match self.cache.get(&session_id) {
+            Some(session) => session,
+            None => {
+                let session = self
+                    .repo
+                    .run(FindSession { session_id })
+                    .await?
+                    .ok_or_else(|| unauthorized("session not found"))?;
+                // Only sessions that work are remembered, so an unfreeze
+                // (CLI) applies at once.
+                if session.revoked_at.is_none() && !session.account_frozen {
+                    self.cache.put(session.clone());
+                }
+                session
+            }
+        };
         if session.uid != uid {
             return Err(unauthorized("access token belongs to another uid"));
         }
@@ -134,12 +155,22 @@ impl Sessions {
 
     /// Ends a session (logout).
     pub async fn revoke(&self, session_id: &SessionId) -> Result<(), ApiError> {
+        self.cache.forget(session_id);
         self.repo
             .run(RevokeSession {
                 session_id: session_id.clone(),
                 now: self.clock.now_ms(),
             })
             .await?;
+        // A request that read the row before the revocation committed may
+        // have put it back meanwhile.
+        self.cache.forget(session_id);
         Ok(())
+    }
+
+    /// Forgets what this node remembers of `uid`'s sessions, after a change
+    /// to their account or profile.
+    pub fn account_changed(&self, uid: &Uid) {
+        self.cache.forget_user(uid);
     }
 }

@@ -45,10 +45,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "database_max_connections", default: "16", help: "Connection pool size." },
     Setting { key: "redis_url", default: "", help: "Unset: in-process cache and bus (one node). redis://[:PASSWORD@]HOST:PORT[/DB]: several nodes share rooms, notifications, presence and the cache through it (docs/operations.md)." },
     Setting { key: "node_id", default: "", help: "This node's name in logs and in its Redis heartbeat key; unset: HOSTNAME-PID. Give each node its own." },
+    Setting { key: "listen_backlog", default: "4096", help: "Connections the kernel may queue before huddle accepts them (capped by net.core.somaxconn); bursts of connects beyond it wait for SYN retransmits." },
     Setting { key: "workers", default: "0", help: "HTTP worker threads; 0 = one per CPU core." },
     Setting { key: "shutdown_timeout_secs", default: "30", help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish." },
     Setting { key: "max_body_bytes", default: "102400", help: "Largest accepted request body (bytes); larger → 413." },
     Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
+    Setting { key: "session_cache_ms", default: "1000", help: "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call." },
     Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
     Setting { key: "sms_provider", default: "log", help: "log: captcha codes are written to the log (development). http: sent through the generic HTTP SMS gateway below." },
     Setting { key: "sms_http_url", default: "", help: "http provider: gateway URL." },
@@ -200,6 +202,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Session lifetime (days).
     pub session_ttl_days: u32,
+    /// Listen backlog.
+    pub listen_backlog: u32,
+    /// How long a checked session is trusted before its row is read again (ms).
+    pub session_cache_ms: u64,
     /// JWT secret; `None` = generated and stored in the database.
     pub jwt_secret: Option<Secret>,
     /// Captcha SMS delivery.
@@ -362,6 +368,8 @@ impl Config {
             shutdown_timeout_secs: parse("shutdown_timeout_secs", &get("shutdown_timeout_secs"))?,
             max_body_bytes: parse("max_body_bytes", &get("max_body_bytes"))?,
             session_ttl_days: parse("session_ttl_days", &get("session_ttl_days"))?,
+            listen_backlog: parse("listen_backlog", &get("listen_backlog"))?,
+            session_cache_ms: parse("session_cache_ms", &get("session_cache_ms"))?,
             jwt_secret: opt("jwt_secret").map(Secret::new),
             sms,
             sms_test_numbers: TestNumbers::parse(&get("sms_test_numbers"))?,

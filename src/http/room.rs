@@ -91,6 +91,20 @@ pub async fn room_json(
     })
 }
 
+/// [`visible_room`], and 403 when it is invite-only and the caller is neither
+/// the host nor invited: what may be shown or shared of a room.
+async fn readable_room(
+    state: &AppState,
+    call: &UserCall,
+    room_id: &RoomId,
+) -> Result<RoomSnapshot, ApiError> {
+    let snapshot = visible_room(state, call, room_id).await?;
+    if snapshot.room.invite_only && !snapshot.viewer_invited {
+        return Err(ApiError::Forbidden("this room is invite-only".into()));
+    }
+    Ok(snapshot)
+}
+
 /// The open room (400000 otherwise) after checking that no host blocked the caller (400001).
 async fn visible_room(
     state: &AppState,
@@ -178,10 +192,7 @@ async fn get_room(
     path: web::Path<String>,
 ) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
-    let snapshot = visible_room(&state, &call, &room_id).await?;
-    if snapshot.room.invite_only && !snapshot.viewer_invited {
-        return Err(ApiError::Forbidden("this room is invite-only".into()));
-    }
+    let snapshot = readable_room(&state, &call, &room_id).await?;
     ok(room_json(&state, &snapshot.room, &call.uid, &snapshot.members).await?)
 }
 
@@ -277,7 +288,7 @@ async fn close(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
 
 async fn cache(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
-    visible_room(&state, &call, &room_id).await?;
+    readable_room(&state, &call, &room_id).await?;
     let id = state
         .repo
         .run(GetOrCreateRoomCache {

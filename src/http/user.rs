@@ -92,6 +92,7 @@ async fn init_profile(state: web::Data<AppState>, call: UserCall) -> ApiResult {
             now: state.clock.now_ms(),
         })
         .await?;
+    state.sessions.account_changed(&call.uid);
     if !created {
         return Err(ApiError::business(BusinessCode::ProfileAlreadyInitialised));
     }

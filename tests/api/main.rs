@@ -4,6 +4,7 @@
 
 mod account;
 mod app;
+mod authz;
 mod club;
 mod envelope;
 mod event;

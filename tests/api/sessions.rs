@@ -120,3 +120,63 @@ async fn sessions_survive_a_restart() {
     .await;
     res.ok();
 }
+
+/// A session in use is remembered by the node for `session_cache_ms`; a
+/// freeze made by the CLI (another process) reaches it within that time.
+#[actix_web::test]
+async fn a_cli_freeze_reaches_a_session_in_use_within_the_session_cache_time() {
+    for cache_ms in [0_u64, 1_000] {
+        let app = spawn_app_with(|c| c.session_cache_ms = cache_ms).await;
+        let s = app.login(TEST_NUMBER).await;
+        app.init_profile(&s, "Ann").await;
+        // the session is now checked (and remembered) by the server
+        app.get("/user/message/unread_total")
+            .user(&s)
+            .send()
+            .await
+            .ok();
+        let out = app.cli(&["account", "freeze", &s.uid]);
+        assert!(out.status.success());
+        let frozen_at = std::time::Instant::now();
+        let refused = wait_for(|| async {
+            app.get("/user/message/unread_total")
+                .user(&s)
+                .send()
+                .await
+                .body["result"]
+                == 100002
+        })
+        .await;
+        let took = frozen_at.elapsed();
+        assert!(
+            refused,
+            "cache {cache_ms} ms: the frozen session still works"
+        );
+        assert!(
+            took < std::time::Duration::from_millis(cache_ms + 300),
+            "cache {cache_ms} ms: the freeze took {took:?} to apply"
+        );
+        if cache_ms == 0 {
+            assert!(took < std::time::Duration::from_millis(150), "{took:?}");
+        }
+    }
+}
+
+/// Logout is immediate on the node that served it, cache or not.
+#[actix_web::test]
+async fn logout_ends_a_remembered_session_at_once() {
+    let app = spawn_app_with(|c| c.session_cache_ms = 60_000).await;
+    let s = app.login(TEST_NUMBER).await;
+    app.init_profile(&s, "Ann").await;
+    app.get("/user/message/unread_total")
+        .user(&s)
+        .send()
+        .await
+        .ok();
+    app.post("/account/logout").user(&s).send().await.ok();
+    app.get("/user/message/unread_total")
+        .user(&s)
+        .send()
+        .await
+        .protocol(401, "Authorized Failed: session ended");
+}
