@@ -259,7 +259,13 @@ pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Ro
     } else {
         match state
             .rooms
-            .ask(&room_id, Snapshot { viewer: stranger() })
+            .ask(
+                &room_id,
+                Snapshot {
+                    viewer: stranger(),
+                    members: true,
+                },
+            )
             .await
         {
             Ok(snapshot) => Some(snapshot.members),

@@ -97,19 +97,22 @@ async fn readable_room(
     state: &AppState,
     call: &UserCall,
     room_id: &RoomId,
+    with_members: bool,
 ) -> Result<RoomSnapshot, ApiError> {
-    let snapshot = visible_room(state, call, room_id).await?;
+    let snapshot = visible_room(state, call, room_id, with_members).await?;
     if snapshot.room.invite_only && !snapshot.viewer_invited {
         return Err(ApiError::Forbidden("this room is invite-only".into()));
     }
     Ok(snapshot)
 }
 
-/// The open room (400000 otherwise) after checking that no host blocked the caller (400001).
+/// The open room (400000 otherwise) after checking that no host blocked the
+/// caller (400001); its live members only `with_members`.
 async fn visible_room(
     state: &AppState,
     call: &UserCall,
     room_id: &RoomId,
+    with_members: bool,
 ) -> Result<RoomSnapshot, ApiError> {
     let snapshot = state
         .rooms
@@ -117,6 +120,7 @@ async fn visible_room(
             room_id,
             Snapshot {
                 viewer: call.uid.clone(),
+                members: with_members,
             },
         )
         .await?;
@@ -192,7 +196,7 @@ async fn get_room(
     path: web::Path<String>,
 ) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
-    let snapshot = readable_room(&state, &call, &room_id).await?;
+    let snapshot = readable_room(&state, &call, &room_id, true).await?;
     ok(room_json(&state, &snapshot.room, &call.uid, &snapshot.members).await?)
 }
 
@@ -242,7 +246,7 @@ struct TokenResult {
 
 async fn token(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
-    visible_room(&state, &call, &room_id).await?;
+    visible_room(&state, &call, &room_id, false).await?;
     let me = existing_user(&state, &call.uid, &call.uid).await?;
     let member = state
         .rooms
@@ -288,7 +292,7 @@ async fn close(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
 
 async fn cache(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let room_id = path_id(&path, RoomId::parse)?;
-    readable_room(&state, &call, &room_id).await?;
+    readable_room(&state, &call, &room_id, false).await?;
     let id = state
         .repo
         .run(GetOrCreateRoomCache {
@@ -312,7 +316,7 @@ async fn invite(
         return Err(ApiError::BadRequest("you cannot invite yourself".into()));
     }
     existing_user(&state, &call.uid, &invitee).await?;
-    visible_room(&state, &call, &room_id).await?;
+    visible_room(&state, &call, &room_id, false).await?;
     let allowed = state
         .repo
         .run(MayInvite {

@@ -187,13 +187,14 @@ pub struct RoomStateJson {
     pub club_id: String,
     /// 1 for invite-only rooms.
     pub invite_only: u8,
-    /// Members in join order.
-    pub members: Vec<MemberJson>,
+    /// Members in join order: a JSON array of [`MemberJson`], kept as text
+    /// between snapshots (`members_json.rs`).
+    pub members: Box<serde_json::value::RawValue>,
 }
 
 impl RoomStateJson {
     /// The state of `room` with `members`.
-    pub fn new(room: &Room, members: Vec<MemberJson>) -> Self {
+    pub fn new(room: &Room, members: Box<serde_json::value::RawValue>) -> Self {
         Self {
             room_id: room.room_id.clone(),
             name: room.name.clone(),

@@ -87,6 +87,7 @@ impl RoomActor {
         self.last_active = now;
         if let Some(m) = self.members.get_mut(&msg.uid) {
             m.card = msg.card;
+            self.members_json.invalidate();
             if m.conns.is_empty() {
                 // A new token restarts the time to attach.
                 m.detached_since = Some(now);
@@ -499,6 +500,10 @@ impl Handler<RemoveMember> for RoomActor {
 pub struct Snapshot {
     /// Who looks.
     pub viewer: Uid,
+    /// Whether the live members are wanted (an empty list otherwise: a token
+    /// or an invite only needs the room, and copying thousands of members
+    /// for every token made a join storm quadratic).
+    pub members: bool,
 }
 
 impl Handler<Snapshot> for RoomActor {
@@ -507,11 +512,14 @@ impl Handler<Snapshot> for RoomActor {
     fn handle(&mut self, msg: Snapshot, ctx: &mut Self::Context) -> Self::Result {
         self.is_open()?;
         self.sweep(ctx);
-        let members = self
-            .ordered_members()
-            .into_iter()
-            .filter_map(|(uid, _)| self.live_member(uid))
-            .collect();
+        let members = if msg.members {
+            self.ordered_members()
+                .into_iter()
+                .filter_map(|(uid, _)| self.live_member(uid))
+                .collect()
+        } else {
+            Vec::new()
+        };
         Ok(RoomSnapshot {
             room: self.room.clone(),
             members,

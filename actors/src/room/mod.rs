@@ -27,6 +27,7 @@
 pub mod frames;
 mod handlers;
 pub mod history;
+mod members_json;
 mod replica;
 pub mod shared;
 
@@ -50,6 +51,7 @@ use crate::repo::room::{GetRoom, LoadRoomRoles, ReserveSeqs, Room, RoomRoles};
 use crate::repo::{Repo, RepoError};
 use frames::{LeaveReason, MemberJson, RoomEvent, RoomStateJson};
 use history::History;
+use members_json::MembersJson;
 use shared::SharedRoom;
 
 /// An idle room actor (no member, no connection) stops after this long; it restarts on demand.
@@ -136,7 +138,7 @@ pub struct LiveMember {
 pub struct RoomSnapshot {
     /// The durable room.
     pub room: Room,
-    /// Live members, in join order.
+    /// Live members, in join order (empty unless asked for).
     pub members: Vec<LiveMember>,
     /// The viewer is the host or was invited.
     pub viewer_invited: bool,
@@ -188,6 +190,8 @@ pub struct RoomActor {
     registry: Registry<RoomId, RoomActor>,
     /// Set when the room is shared through Redis.
     shared: Option<SharedRoom>,
+    /// `members` as JSON text, for snapshots.
+    members_json: MembersJson,
 }
 
 impl RoomActor {
@@ -241,12 +245,15 @@ impl RoomActor {
         members
     }
 
-    fn state_json(&self) -> RoomStateJson {
-        let members = self
-            .ordered_members()
-            .into_iter()
-            .map(|(uid, m)| self.member_json(uid, m))
-            .collect();
+    fn state_json(&mut self) -> RoomStateJson {
+        let mut list = std::mem::take(&mut self.members_json);
+        let members = list.array(self.seq, || {
+            self.ordered_members()
+                .into_iter()
+                .map(|(uid, m)| self.member_json(uid, m))
+                .collect()
+        });
+        self.members_json = list;
         RoomStateJson::new(&self.room, members)
     }
 
@@ -290,6 +297,7 @@ impl RoomActor {
         self.history.push(seq, ts, frame.clone());
         match &event {
             RoomEvent::MemberJoined { member } => {
+                let is_new = !self.members.contains_key(&member.uid);
                 let m = self
                     .members
                     .entry(member.uid.clone())
@@ -310,6 +318,10 @@ impl RoomActor {
                 m.order = seq;
                 m.hand_raised = member.hand_raised != 0;
                 m.join_frame = frame.clone();
+                if is_new {
+                    let json = self.member_json(&member.uid, &self.members[&member.uid]);
+                    self.members_json.appended(seq, &json);
+                }
             }
             RoomEvent::HandRaised { uid } | RoomEvent::HandLowered { uid } => {
                 let raised = matches!(event, RoomEvent::HandRaised { .. });
@@ -658,6 +670,7 @@ impl Rooms {
                 speakers: roles.speakers.into_iter().collect(),
                 removed: roles.removed.into_iter().collect(),
                 members: HashMap::new(),
+                members_json: MembersJson::default(),
                 conns: HashMap::new(),
                 watchers: HashMap::new(),
                 seq: 0,
@@ -683,6 +696,7 @@ impl Rooms {
         };
         addr.send(Snapshot {
             viewer: viewer.clone(),
+            members: true,
         })
         .await
         .ok()?

@@ -102,6 +102,7 @@ impl RoomActor {
             self.drop_member(&uid);
         }
         self.members = members;
+        self.members_json.invalidate();
         self.history = History::new(self.settings.history_events, self.settings.history_ms);
         for (seq, ts, frame) in loaded.history {
             self.history.push(seq, ts, frame);
