@@ -28,6 +28,8 @@ fn as_unauthorized(e: ApiError) -> ApiError {
         ApiError::Business { .. } => ApiError::Unauthorized(
             "sign already used: every connection needs a fresh ts and sign".into(),
         ),
+        // The detail alone: the 401 adds its own prefix.
+        ApiError::BadRequest(detail) => ApiError::Unauthorized(detail),
         other => ApiError::Unauthorized(other.to_string()),
     }
 }

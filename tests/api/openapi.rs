@@ -631,3 +631,260 @@ async fn the_docs_page_and_every_asset_it_references_are_served_here() {
         .unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+// ---------------------------------------------------------------------------
+// Found by the schema fuzzer (tests/fuzz): the document must describe the
+// values the server really takes, so that data valid by the document is not
+// refused (and a header example is a header).
+// ---------------------------------------------------------------------------
+
+/// The request-body schema of `property` of `method path`, for one media type.
+fn body_property<'a>(
+    doc: &'a Value,
+    path: &str,
+    method: &str,
+    media: &str,
+    property: &str,
+) -> &'a Value {
+    let schema = &doc["paths"][path][method]["requestBody"]["content"][media]["schema"];
+    let found = &schema["properties"][property];
+    assert!(found.is_object(), "{method} {path} {media}: no {property}");
+    found
+}
+
+#[actix_web::test]
+async fn required_text_parameters_are_documented_not_blank_as_the_server_trims_them() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    for media in ["application/json", "application/x-www-form-urlencoded"] {
+        for (path, method, property) in [
+            ("/club", "post", "name"),
+            ("/club", "post", "cover"),
+            ("/user/profile/init", "post", "nickname"),
+            ("/user/profile", "put", "avatar"),
+            ("/event", "post", "name"),
+            ("/app/report", "post", "reason"),
+        ] {
+            let schema = body_property(&doc, path, method, media, property);
+            assert_eq!(
+                schema["minLength"], 1,
+                "{method} {path} {property}: {schema}"
+            );
+            assert_eq!(
+                schema["pattern"],
+                huddle::http::openapi::NOT_BLANK_PATTERN,
+                "{method} {path} {property}: {schema}"
+            );
+        }
+        // Optional text may be blank (blank = absent).
+        let desc = body_property(&doc, "/event", "post", media, "desc");
+        assert!(desc.get("pattern").is_none(), "{desc}");
+        assert!(desc.get("minLength").is_none(), "{desc}");
+    }
+
+    // Every character the pattern leaves out is white space the server trims
+    // away: a name of only those is refused...
+    let s = app.user("13800000001", "toby").await;
+    let create = |name: &str| {
+        app.post("/club")
+            .user(&s)
+            .param("name", name)
+            .param("cover", "https://cdn.example.com/cover/c.jpg")
+    };
+    for blank in [
+        "",
+        "\t",
+        "\n",
+        "\u{b}",
+        "\u{c}",
+        "\r",
+        " ",
+        "\u{85}",
+        "\u{a0}",
+        "\u{1680}",
+        "\u{2000}",
+        "\u{2005}",
+        "\u{200a}",
+        "\u{2028}",
+        "\u{2029}",
+        "\u{202f}",
+        "\u{205f}",
+        "\u{3000}",
+        " \u{3000}\t\u{a0}",
+    ] {
+        let message = create(blank).send().await.protocol(400, "Params Not Valid");
+        assert!(message.contains("name"), "{blank:?}: {message}");
+    }
+    // ...and one character outside it (even U+FEFF, which `trim` keeps) is a name.
+    for name in ["\u{feff}", " x ", "产品活动"] {
+        let club = create(name).send().await.ok().clone();
+        assert_eq!(club["name"], name.trim(), "{name:?}");
+    }
+}
+
+#[actix_web::test]
+async fn version_headers_and_times_are_documented_as_the_server_reads_them() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let parameters = &doc["components"]["parameters"];
+
+    // Version-Name: a header carries visible ASCII only (Schemathesis refused
+    // the document's own "产品活动" as a Version-Name example).
+    let name = &parameters["Version-Name"]["schema"];
+    assert_eq!(name["type"], "string", "{name}");
+    assert_eq!(
+        name["pattern"],
+        huddle::http::openapi::VERSION_NAME_PATTERN,
+        "{name}"
+    );
+    // Version-Code and times: the server reads an i64; more is 400.
+    let code = &parameters["Version-Code"]["schema"];
+    let event_time = body_property(&doc, "/event", "post", "application/json", "eventTime");
+    for schema in [code, event_time] {
+        assert_eq!(schema["type"], "integer", "{schema}");
+        assert_eq!(schema["minimum"], i64::MIN, "{schema}");
+        assert_eq!(schema["maximum"], i64::MAX, "{schema}");
+    }
+
+    let s = app.user("13800000002", "toby").await;
+    let unread = || app.get("/user/message/unread_total").user(&s);
+    // Any visible ASCII name is fine; a value no header should carry is ignored, not refused.
+    for value in ["0.1.7", "0.1.7 (build 19; iOS 17)", "~!@#$%^&*()"] {
+        unread().header("Version-Name", value).send().await.ok();
+    }
+    unread()
+        .header("Version-Name", "产品活动")
+        .send()
+        .await
+        .ok();
+    // Version-Code at the documented bounds is read; one past them is 400.
+    for value in [i64::MIN.to_string(), i64::MAX.to_string()] {
+        unread().header("Version-Code", &value).send().await.ok();
+    }
+    let message = unread()
+        .header("Version-Code", "9223372036854775808")
+        .send()
+        .await
+        .protocol(400, "Params Not Valid");
+    assert!(message.contains("Version-Code"), "{message}");
+    // An eventTime past i64 is 400 as well (not an overflow, not a 5xx).
+    let message = app
+        .post("/event")
+        .user(&s)
+        .via(Transport::Json)
+        .param("name", "launch")
+        .json_param("eventTime", json!(9_223_372_036_854_775_808_u64))
+        .json_param("memberUidList", json!([s.uid]))
+        .send()
+        .await
+        .protocol(400, "Params Not Valid");
+    assert!(message.contains("eventTime"), "{message}");
+}
+
+#[actix_web::test]
+async fn the_upload_key_is_documented_with_its_slashes() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let key = doc["paths"]["/upload/{key}"]["put"]["parameters"]
+        .as_array()
+        .expect("parameters")
+        .iter()
+        .find(|p| p["name"] == "key")
+        .expect("the key parameter")
+        .clone();
+    let example = key["example"].as_str().expect("an example key");
+    // OpenAPI path parameters hold no `/` unless an example shows one; this one must.
+    assert_eq!(example.matches('/').count(), 3, "{example}");
+    assert!(
+        example.starts_with("image/") && example.ends_with(".jpg"),
+        "{example}"
+    );
+    // The server takes the example as one key: a wrong signature is 403
+    // (a key it cannot read would be 400, a path it does not route 404).
+    send(
+        app.client
+            .put(app.url(&format!("/upload/{example}?Expires=1&Signature=00")))
+            .header("Content-Type", "image/jpeg")
+            .body(vec![0xff, 0xd8, 0xff, 0xe0]),
+    )
+    .await
+    .protocol(403, "Forbidden");
+}
+
+/// The value a link's `$response.body#/pointer` names in `response`.
+fn link_value(doc: &Value, path: &str, target: &str, response: &Value) -> String {
+    let link = &doc["paths"][path]["post"]["responses"]["200"]["links"][target];
+    let expression = link["parameters"]
+        .as_object()
+        .and_then(|p| p.values().next())
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("POST {path}: no link to {target}: {link}"));
+    assert_eq!(link["operationId"], target, "{link}");
+    let pointer = expression
+        .strip_prefix("$response.body#")
+        .unwrap_or_else(|| panic!("{expression}"));
+    response
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("{pointer} not in {response}"))
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn links_lead_from_a_created_resource_to_what_it_enables() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let s = app.user("13800000003", "toby").await;
+
+    let created = app
+        .post("/club")
+        .user(&s)
+        .param("name", "fuzz")
+        .param("cover", "https://cdn.example.com/cover/c.jpg")
+        .send()
+        .await;
+    let club_id = link_value(&doc, "/club", "get_club_clubId", &created.body);
+    app.get(&format!("/club/{club_id}"))
+        .user(&s)
+        .send()
+        .await
+        .ok();
+
+    let room = app.create_room(&s, "live", &club_id).await;
+    let envelope = json!({ "result": room, "message": "Success", "status": 1 });
+    let room_id = link_value(&doc, "/room", "get_room_roomId", &envelope);
+    app.get(&format!("/room/{room_id}"))
+        .user(&s)
+        .send()
+        .await
+        .ok();
+
+    let cache = app
+        .post(&format!("/room/{room_id}/cache"))
+        .user(&s)
+        .send()
+        .await;
+    let cache_id = link_value(
+        &doc,
+        "/room/{roomId}/cache",
+        "post_h5_room_roomCacheId",
+        &cache.body,
+    );
+    assert!(hex32(&json!(cache_id)), "{cache_id}");
+
+    let event = app
+        .post("/event")
+        .user(&s)
+        .via(Transport::Json)
+        .param("name", "launch")
+        .json_param("eventTime", json!(app.clock_now() + 3_600_000))
+        .json_param("memberUidList", json!([s.uid]))
+        .send()
+        .await;
+    let event_id = link_value(&doc, "/event", "get_event_eventId", &event.body);
+    app.get(&format!("/event/{event_id}"))
+        .user(&s)
+        .send()
+        .await
+        .ok();
+}

@@ -75,6 +75,17 @@ async fn the_upgrade_needs_signed_credentials_and_refuses_with_401() {
     let replay = WsClient::connect(&url, &[]).await.err().unwrap();
     assert_eq!(replay.status, 401, "{:?}", replay.body);
 
+    // a malformed query: one plain 401 message, not a 400's text nested in it
+    let twice = WsClient::connect(&format!("{base}?uid=a&uid=b"), &[])
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(twice.status, 401);
+    assert_eq!(
+        twice.body["message"],
+        "Authorized Failed: parameter uid given twice"
+    );
+
     // tampered sign
     let ts = app.fresh_ts();
     let bad = format!(

@@ -291,6 +291,23 @@ mod tests {
     }
 
     #[test]
+    fn links_point_at_operations_and_their_path_parameters() {
+        let by_id: std::collections::HashMap<String, &RouteDoc> =
+            ROUTES.iter().map(|r| (operation_id(r), r)).collect();
+        for (source, targets, parameter, pointer) in LINKS {
+            assert!(by_id.contains_key(*source), "{source}");
+            assert!(pointer.starts_with("/result"), "{pointer}");
+            for target in *targets {
+                let route = by_id.get(*target).unwrap_or_else(|| panic!("{target}"));
+                assert!(
+                    path_params(&openapi_path(route.path)).contains(parameter),
+                    "{target} has no path parameter {parameter}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn the_signing_example_matches_the_readme() {
         assert!(signing_rule().contains("49d80eb45ea4d89c692dbc48ed8de534"));
     }

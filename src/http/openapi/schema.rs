@@ -717,7 +717,7 @@ pub(crate) fn param_schema(p: &ParamDoc, json: bool) -> Value {
         Ty::Text(max) => json!({ "type": "string", "maxLength": max }),
         Ty::Hex32 => json!({ "type": "string", "pattern": "^[0-9a-f]{32}$" }),
         Ty::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
-        Ty::Millis => json!({ "type": "integer", "format": "int64" }),
+        Ty::Millis => int64_schema(),
         Ty::OneOf(values) => json!({ "type": "string", "enum": values }),
         Ty::Pattern(pattern) => json!({ "type": "string", "pattern": pattern }),
         Ty::List(max) if json => {
@@ -730,7 +730,26 @@ pub(crate) fn param_schema(p: &ParamDoc, json: bool) -> Value {
     if p.name == "jPushId" {
         schema["maxLength"] = Value::from(push::REGISTRATION_ID_MAX);
     }
+    // A required text parameter is trimmed and must not be blank (else 400).
+    if p.required && p.location != Loc::Path && matches!(p.ty, Ty::Text(_)) {
+        schema["minLength"] = Value::from(1);
+        schema["pattern"] = Value::from(NOT_BLANK_PATTERN);
+    }
     schema
+}
+
+/// Text with at least one character that is not white space as Rust's
+/// `str::trim` sees it (Unicode `White_Space`): what a required text
+/// parameter needs, since the server trims it and refuses it blank.
+pub const NOT_BLANK_PATTERN: &str =
+    "[^\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]";
+
+/// `Version-Name`: visible ASCII, what a header value can carry and the server reads.
+pub const VERSION_NAME_PATTERN: &str = "^[\\x20-\\x7e]*$";
+
+/// An integer the server reads as `i64` (a larger one is 400).
+pub(crate) fn int64_schema() -> Value {
+    json!({ "type": "integer", "format": "int64", "minimum": i64::MIN, "maximum": i64::MAX })
 }
 
 pub(crate) fn example_param(p: &ParamDoc) -> Option<Value> {
@@ -742,6 +761,9 @@ pub(crate) fn example_param(p: &ParamDoc) -> Option<Value> {
         ("countryCode", _) => json!("86"),
         ("mobile", _) => json!("13800000000"),
         ("captcha", _) => json!("123456"),
+        // Contains slashes: OpenAPI path parameters normally cannot, so the
+        // example tells clients (and fuzzers) that this one does.
+        ("key", _) => json!(format!("image/{UID_A}/avatar/{EVENT_ID}.jpg")),
         ("count", _) => json!(10),
         (_, Ty::List(_)) => json!("[\"6ce4443c8fcd4a2b8b407bda86ab4408\"]"),
         _ => return None,
@@ -1196,7 +1218,11 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
     description.push_str(&route.auth.explain());
 
     let mut responses = Map::new();
-    let (status, success) = success_response(route, schemas);
+    let (status, mut success) = success_response(route, schemas);
+    let links = links(route);
+    if !links.is_empty() {
+        success["links"] = Value::Object(links);
+    }
     responses.insert(status.to_string(), success);
     for status in route_statuses(route) {
         if let Some(r) = failure_ref(status) {
@@ -1256,6 +1282,76 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
     Value::Object(op)
 }
 
+/// What a created resource leads to: (source, target operations, path
+/// parameter, JSON pointer into the success envelope).
+pub(crate) const LINKS: &[(&str, &[&str], &str, &str)] = &[
+    (
+        "post_club",
+        &[
+            "get_club_clubId",
+            "get_club_clubId_member",
+            "post_club_clubId_join",
+            "post_club_clubId_leave",
+            "post_h5_club_clubId",
+        ],
+        "clubId",
+        "/result/clubId",
+    ),
+    (
+        "post_room",
+        &[
+            "get_room_roomId",
+            "post_room_roomId_token",
+            "post_room_roomId_cache",
+            "post_room_roomId_close",
+        ],
+        "roomId",
+        "/result/roomId",
+    ),
+    (
+        "post_room_roomId_cache",
+        &["post_h5_room_roomCacheId"],
+        "roomCacheId",
+        "/result",
+    ),
+    (
+        "post_event",
+        &[
+            "get_event_eventId",
+            "put_event_eventId",
+            "post_event_eventId_notify",
+            "post_event_eventId_start",
+            "post_h5_event_eventId",
+            "delete_event_eventId",
+        ],
+        "eventId",
+        "/result/eventId",
+    ),
+];
+
+/// The OpenAPI `links` of a route's success response (for clients, and for
+/// stateful testing that chains a creation with what it enables).
+pub(crate) fn links(route: &RouteDoc) -> Map<String, Value> {
+    let id = operation_id(route);
+    let mut out = Map::new();
+    for (source, targets, parameter, pointer) in LINKS {
+        if *source != id {
+            continue;
+        }
+        for target in *targets {
+            out.insert(
+                (*target).to_owned(),
+                json!({
+                    "operationId": target,
+                    "parameters": { *parameter: format!("$response.body#{pointer}") },
+                    "description": format!("`{parameter}` of the created resource."),
+                }),
+            );
+        }
+    }
+    out
+}
+
 pub(crate) fn component_parameters() -> Value {
     json!({
         "ts": {
@@ -1271,11 +1367,11 @@ pub(crate) fn component_parameters() -> Value {
         "Client-Type": parameter(&CLIENT_TYPE),
         "Version-Name": {
             "name": "Version-Name", "in": "header", "required": false,
-            "description": "The app's version string.", "schema": { "type": "string" }, "example": "0.1.7",
+            "description": "The app's version string: visible ASCII (an HTTP header cannot carry other text; the server ignores a value it cannot read).", "schema": { "type": "string", "pattern": VERSION_NAME_PATTERN, "maxLength": 64 }, "example": "0.1.7",
         },
         "Version-Code": {
             "name": "Version-Code", "in": "header", "required": false,
-            "description": "The app's integer version (400 when not an integer).", "schema": { "type": "integer" }, "example": 19,
+            "description": "The app's integer version (400 when not an integer).", "schema": int64_schema(), "example": 19,
         },
         "Upgrade": {
             "name": "Upgrade", "in": "header", "required": true,
