@@ -140,6 +140,23 @@ pub struct Cli {
     /// No periodic progress lines on stderr.
     #[arg(long)]
     pub quiet: bool,
+    /// fanout: after the fixed-rate run, search for the highest rate the
+    /// target sustains (every event delivered, p99 within --search-p99-ms):
+    /// the rate doubles from --rate while steps pass, then bisects.
+    #[arg(long)]
+    pub search: bool,
+    /// fanout --search: seconds per step.
+    #[arg(long, default_value_t = 5.0)]
+    pub search_step: f64,
+    /// fanout --search: the p99 latency a step must stay within (ms).
+    #[arg(long, default_value_t = 50.0)]
+    pub search_p99_ms: f64,
+    /// fanout --search: the highest rate tried (events/s).
+    #[arg(long, default_value_t = 6400.0)]
+    pub search_max_rate: f64,
+    /// fanout --search: the most steps.
+    #[arg(long, default_value_t = 12)]
+    pub search_steps: usize,
 }
 
 /// The parameters of a run once defaults are applied.
@@ -170,6 +187,17 @@ pub struct Params {
     pub deadline: f64,
     pub label: Option<String>,
     pub quiet: bool,
+    /// fanout: the rate search, when asked for.
+    pub search: Option<Search>,
+}
+
+/// How `fanout --search` looks for the sustained rate.
+#[derive(Debug, Clone)]
+pub struct Search {
+    pub step_s: f64,
+    pub p99_ms: f64,
+    pub max_rate: f64,
+    pub steps: usize,
 }
 
 fn resolve(cli: Cli) -> anyhow::Result<Params> {
@@ -212,6 +240,28 @@ fn resolve(cli: Cli) -> anyhow::Result<Params> {
     if !(rate > 0.0 && rate <= 1_000_000.0) {
         anyhow::bail!("--rate must be in (0, 1e6]");
     }
+    let search = if cli.search {
+        if cli.scenario != Fanout {
+            anyhow::bail!("--search is for the fanout scenario");
+        }
+        if !(cli.search_step > 0.0 && cli.search_step <= 60.0) {
+            anyhow::bail!("--search-step must be in (0, 60] seconds");
+        }
+        if !(cli.search_max_rate >= rate && cli.search_max_rate <= 100_000.0) {
+            anyhow::bail!("--search-max-rate must be in [--rate, 100000]");
+        }
+        if !(cli.search_p99_ms > 0.0) || cli.search_steps == 0 || cli.search_steps > 30 {
+            anyhow::bail!("--search-p99-ms must be > 0 and --search-steps in 1..=30");
+        }
+        Some(Search {
+            step_s: cli.search_step,
+            p99_ms: cli.search_p99_ms,
+            max_rate: cli.search_max_rate,
+            steps: cli.search_steps,
+        })
+    } else {
+        None
+    };
     match (cli.scenario, cli.target) {
         (Rest, Target::Ws | Target::Socketio) => {
             anyhow::bail!("the rest scenario runs against --target huddle or --target plain")
@@ -266,9 +316,12 @@ fn resolve(cli: Cli) -> anyhow::Result<Params> {
             .map(|s| s.trim().parse::<IpAddr>())
             .collect::<Result<_, _>>()?
     };
+    let searching = search
+        .as_ref()
+        .map_or(0.0, |s| s.steps as f64 * (s.step_s + cli.settle));
     let deadline = cli
         .deadline
-        .unwrap_or(duration + if smoke { 120.0 } else { 600.0 })
+        .unwrap_or(duration + searching + if smoke { 120.0 } else { 600.0 })
         .clamp(1.0, MAX_DEADLINE_S);
     Ok(Params {
         scenario: cli.scenario,
@@ -299,6 +352,7 @@ fn resolve(cli: Cli) -> anyhow::Result<Params> {
         deadline,
         label: cli.label,
         quiet: cli.quiet,
+        search,
     })
 }
 

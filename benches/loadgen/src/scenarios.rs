@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::{mpsc, oneshot, watch, Semaphore};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
@@ -353,6 +353,7 @@ async fn drive(
     ctx: &Arc<Ctx>,
     conns: &Conns,
     emitters: &[Emitter],
+    counts: &mut [u32],
     rate: f64,
     duration: f64,
 ) -> (Duration, u64) {
@@ -367,7 +368,6 @@ async fn drive(
     let dur = Duration::from_secs_f64(duration);
     let senders: Vec<Option<mpsc::Sender<Cmd>>> =
         emitters.iter().map(|e| conns.sender(e.conn)).collect();
-    let mut counts = vec![0u32; emitters.len()];
     let mut sent = 0u64;
     let mut queued = 0u64;
     let mut rr = 0usize;
@@ -527,10 +527,14 @@ async fn ws_scenario(ctx: Arc<Ctx>) -> anyhow::Result<()> {
         Scenario::Rooms => p.rate * n_rooms as f64,
         _ => p.rate,
     };
+    let searched = p
+        .search
+        .as_ref()
+        .map_or(0.0, |s| s.max_rate * s.step_s * s.steps as f64);
     let per_slot = if emitter_conns.is_empty() {
         0
     } else {
-        (total_rate * p.duration / emitter_conns.len() as f64).ceil() as usize + 16
+        ((total_rate * p.duration + searched) / emitter_conns.len() as f64).ceil() as usize + 16
     };
     let mut emitter_slots = HashMap::new();
     for (slot, &c) in emitter_conns.iter().enumerate() {
@@ -660,7 +664,8 @@ async fn ws_scenario(ctx: Arc<Ctx>) -> anyhow::Result<()> {
     let rate = total_rate * emitters.len() as f64 / emitter_conns.len().max(1) as f64;
     ctx.mark("before");
     let drive_start_us = world.now_us();
-    let (drove, queued) = drive(&ctx, &conns, &emitters, rate, p.duration).await;
+    let mut counts = vec![0u32; emitters.len()];
+    let (drove, queued) = drive(&ctx, &conns, &emitters, &mut counts, rate, p.duration).await;
     settle_deliveries(&ctx, &world, queued, p.settle).await;
     ctx.mark("after");
     let s = &ctx.stats;
@@ -705,8 +710,115 @@ async fn ws_scenario(ctx: Arc<Ctx>) -> anyhow::Result<()> {
     ctx.check("events_sent", events > 0);
     ctx.check("all_delivered", expected > 0 && deliveries == expected);
     ctx.check("no_errors", s.errors_total() == 0);
+    if let Some(search) = &p.search {
+        let mut driver = Driver {
+            conns: &conns,
+            emitters: &emitters,
+            counts,
+            queued,
+        };
+        let found = rate_search(&ctx, &world, &mut driver, search).await;
+        ctx.set("search", found);
+    }
     stop_all(&ctx, conns).await;
     Ok(())
+}
+
+/// What keeps emitting across the steps of a rate search.
+struct Driver<'a> {
+    conns: &'a Conns,
+    emitters: &'a [Emitter],
+    /// Events sent so far per emitter (they index the send-time slots).
+    counts: Vec<u32>,
+    /// Events queued since the start.
+    queued: u64,
+}
+
+/// One step of the search: `rate` events/s for the step's seconds, then
+/// settling. Passes when every event reached every listener, nothing failed,
+/// and the step's p99 stayed within the target.
+async fn search_step(
+    ctx: &Arc<Ctx>,
+    world: &World,
+    d: &mut Driver<'_>,
+    search: &crate::Search,
+    rate: f64,
+) -> (bool, Value) {
+    let s = &world.stats;
+    let (deliveries0, expected0, errors0) = (
+        Stats::get(&s.deliveries),
+        expected_deliveries(world),
+        s.errors_total(),
+    );
+    let latency0 = s.latency.merged();
+    let (drove, queued) = drive(ctx, d.conns, d.emitters, &mut d.counts, rate, search.step_s).await;
+    d.queued += queued;
+    settle_deliveries(ctx, world, d.queued, ctx.p.settle).await;
+    let deliveries = Stats::get(&s.deliveries) - deliveries0;
+    let expected = expected_deliveries(world) - expected0;
+    let errors = s.errors_total() - errors0;
+    let mut latency = s.latency.merged();
+    let _ = latency.subtract(&latency0);
+    let p99_ms = latency.value_at_quantile(0.99) as f64 / 1000.0;
+    let ok = errors == 0 && expected > 0 && deliveries == expected && p99_ms <= search.p99_ms;
+    let step = json!({
+        "rate_per_s": rate,
+        "deliveries": deliveries,
+        "expected_deliveries": expected,
+        "deliveries_per_s": per_s(deliveries, drove),
+        "latency_ms": crate::stats::summary_ms(&latency),
+        "errors": errors,
+        "ok": ok,
+    });
+    (ok, step)
+}
+
+/// fanout --search: doubles the rate from --rate while steps pass, then
+/// bisects between the best pass and the first failure until they are within
+/// 15% of each other. Reports every step and the best passing one.
+async fn rate_search(
+    ctx: &Arc<Ctx>,
+    world: &World,
+    d: &mut Driver<'_>,
+    search: &crate::Search,
+) -> Value {
+    let mut steps = Vec::new();
+    let mut best: Option<(f64, Value)> = None;
+    let mut failed: Option<f64> = None;
+    let mut rate = ctx.p.rate;
+    for _ in 0..search.steps {
+        if ctx.stopped() {
+            break;
+        }
+        ctx.phase(&format!("search: {rate:.0} events/s"));
+        let (ok, step) = search_step(ctx, world, d, search, rate).await;
+        if ok {
+            best = Some((rate, step["deliveries_per_s"].clone()));
+        } else {
+            failed = Some(failed.map_or(rate, |f: f64| f.min(rate)));
+        }
+        steps.push(step);
+        let good = best.as_ref().map(|(r, _)| *r);
+        rate = match (good, failed) {
+            (Some(g), None) if g * 2.0 <= search.max_rate => g * 2.0,
+            (Some(_), None) => break,
+            (Some(g), Some(f)) if f > g * 1.15 => (g + f) / 2.0,
+            (None, Some(f)) if f / 2.0 >= 1.0 => f / 2.0,
+            _ => break,
+        }
+        .round();
+    }
+    let (rate, deliveries_per_s) = match best {
+        Some((r, d)) => (json!(r), d),
+        None => (Value::Null, Value::Null),
+    };
+    json!({
+        "p99_target_ms": search.p99_ms,
+        "step_s": search.step_s,
+        "sustained_rate_per_s": rate,
+        "sustained_deliveries_per_s": deliveries_per_s,
+        "steps": steps,
+    })
 }
 
 /// join-storm: every connected user takes a token (huddle) and joins one room,

@@ -40,7 +40,8 @@ impl Latency {
         }
     }
 
-    fn merged(&self) -> Histogram<u64> {
+    /// Everything recorded so far, as one histogram (for differences).
+    pub fn merged(&self) -> Histogram<u64> {
         let mut all = Histogram::new_with_bounds(1, MAX_US, 3).expect("valid histogram bounds");
         for s in &self.shards {
             if let Ok(h) = s.lock() {
@@ -52,21 +53,25 @@ impl Latency {
 
     /// `{"count","mean","p50","p90","p99","p999","max"}` in milliseconds.
     pub fn summary_ms(&self) -> Value {
-        let h = self.merged();
-        let ms = |us: u64| (us as f64 / 1000.0 * 1000.0).round() / 1000.0;
-        if h.is_empty() {
-            return json!({"count": 0, "mean": null, "p50": null, "p90": null, "p99": null, "p999": null, "max": null});
-        }
-        json!({
-            "count": h.len(),
-            "mean": ((h.mean() / 1000.0) * 1000.0).round() / 1000.0,
-            "p50": ms(h.value_at_quantile(0.50)),
-            "p90": ms(h.value_at_quantile(0.90)),
-            "p99": ms(h.value_at_quantile(0.99)),
-            "p999": ms(h.value_at_quantile(0.999)),
-            "max": ms(h.max()),
-        })
+        summary_ms(&self.merged())
     }
+}
+
+/// The summary of one histogram (see [`Latency::summary_ms`]).
+pub fn summary_ms(h: &Histogram<u64>) -> Value {
+    let ms = |us: u64| (us as f64 / 1000.0 * 1000.0).round() / 1000.0;
+    if h.is_empty() {
+        return json!({"count": 0, "mean": null, "p50": null, "p90": null, "p99": null, "p999": null, "max": null});
+    }
+    json!({
+        "count": h.len(),
+        "mean": ((h.mean() / 1000.0) * 1000.0).round() / 1000.0,
+        "p50": ms(h.value_at_quantile(0.50)),
+        "p90": ms(h.value_at_quantile(0.90)),
+        "p99": ms(h.value_at_quantile(0.99)),
+        "p999": ms(h.value_at_quantile(0.999)),
+        "max": ms(h.max()),
+    })
 }
 
 /// Everything counted during a run.
