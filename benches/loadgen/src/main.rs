@@ -250,7 +250,11 @@ fn resolve(cli: Cli) -> anyhow::Result<Params> {
         if !(cli.search_max_rate >= rate && cli.search_max_rate <= 100_000.0) {
             anyhow::bail!("--search-max-rate must be in [--rate, 100000]");
         }
-        if cli.search_p99_ms.is_nan() || cli.search_p99_ms <= 0.0 || cli.search_steps == 0 || cli.search_steps > 30 {
+        if cli.search_p99_ms.is_nan()
+            || cli.search_p99_ms <= 0.0
+            || cli.search_steps == 0
+            || cli.search_steps > 30
+        {
             anyhow::bail!("--search-p99-ms must be > 0 and --search-steps in 1..=30");
         }
         Some(Search {
