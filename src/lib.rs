@@ -29,6 +29,7 @@ pub mod http;
 pub mod linkpreview;
 pub mod phone;
 pub mod push;
+pub mod ratelimit;
 pub mod realtime;
 pub mod rtc;
 pub mod sms;

@@ -335,6 +335,7 @@ impl Application {
                 config.session_ttl_days,
                 Duration::from_millis(config.session_cache_ms),
             ),
+            limiter: crate::ratelimit::Limiter::new(config.limits, cache.clone(), clock.clone()),
             captcha: Captcha::new(cache.clone(), sms, config.sms_test_numbers.clone()),
             config: Arc::new(config.clone()),
             repo: repo.clone(),

@@ -38,6 +38,8 @@ pub struct AppState {
     pub clock: SharedClock,
     /// Login sessions.
     pub sessions: Sessions,
+    /// Request and action rate limits.
+    pub limiter: crate::ratelimit::Limiter,
     /// SMS captcha codes.
     pub captcha: Captcha,
     /// Room actors.

@@ -223,6 +223,14 @@ async fn read_params(
     Params::parse(req.query_string(), kind, &body)
 }
 
+/// Counts one signed request against the caller's address (the TCP peer).
+async fn limit_address(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
+    match req.peer_addr() {
+        Some(peer) => state.limiter.request_from(peer.ip()).await,
+        None => Ok(()),
+    }
+}
+
 /// Checks `ts`, `sign`, and the replay window for `caller` (a uid, or "-").
 pub(crate) async fn verify_signature(
     state: &AppState,
@@ -261,6 +269,7 @@ impl FromRequest for PublicCall {
         let payload = payload.take();
         Box::pin(async move {
             let state = state(&req)?;
+            limit_address(&state, &req).await?;
             let client = ClientInfo::from_request(&req)?;
             let params = read_params(&req, payload, &state).await?;
             verify_signature(&state, &params, DEFAULT_ACCESS_SECRET, "-").await?;
@@ -278,6 +287,7 @@ impl FromRequest for UserCall {
         let payload = payload.take();
         Box::pin(async move {
             let state = state(&req)?;
+            limit_address(&state, &req).await?;
             let client = ClientInfo::from_request(&req)?;
             let authorization = req
                 .headers()
@@ -287,6 +297,7 @@ impl FromRequest for UserCall {
                 .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?
                 .to_owned();
             let session = state.sessions.authenticate(&authorization).await?;
+            state.limiter.request_by(&session.uid).await?;
             let params = read_params(&req, payload, &state).await?;
             verify_signature(
                 &state,

@@ -49,6 +49,14 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "workers", default: "0", help: "HTTP worker threads; 0 = one per CPU core." },
     Setting { key: "shutdown_timeout_secs", default: "30", help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish." },
     Setting { key: "max_body_bytes", default: "102400", help: "Largest accepted request body (bytes); larger → 413." },
+    Setting { key: "rate_limits", default: "on", help: "on: the limits below apply. off: none of them (load tests from a few addresses)." },
+    Setting { key: "rate_user_per_second", default: "20", help: "Signed API requests one logged-in user may make in one second (bursts); more → 429 with Retry-After. 0: no limit." },
+    Setting { key: "rate_user_per_minute", default: "100", help: "Signed API requests one logged-in user may make in one minute. 0: no limit." },
+    Setting { key: "rate_ip_per_second", default: "20", help: "Signed API requests from one client address in one second. Behind a proxy every client shares its address: raise or turn off. 0: no limit." },
+    Setting { key: "rate_ip_per_minute", default: "100", help: "Signed API requests from one client address in one minute. 0: no limit." },
+    Setting { key: "rooms_per_hour", default: "30", help: "Rooms one user may open per hour. 0: no limit." },
+    Setting { key: "invites_per_hour", default: "100", help: "Room invitations one user may send per hour. 0: no limit." },
+    Setting { key: "captcha_per_ip_per_hour", default: "20", help: "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit." },
     Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
     Setting { key: "session_cache_ms", default: "1000", help: "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call." },
     Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
@@ -204,6 +212,8 @@ pub struct Config {
     pub session_ttl_days: u32,
     /// Listen backlog.
     pub listen_backlog: u32,
+    /// Request and action rate limits.
+    pub limits: crate::ratelimit::Limits,
     /// How long a checked session is trusted before its row is read again (ms).
     pub session_cache_ms: u64,
     /// JWT secret; `None` = generated and stored in the database.
@@ -338,6 +348,30 @@ impl Config {
                 )))
             }
         };
+        let limits = match get("rate_limits").as_str() {
+            "on" => crate::ratelimit::Limits {
+                user: crate::ratelimit::Rate {
+                    per_second: parse("rate_user_per_second", &get("rate_user_per_second"))?,
+                    per_minute: parse("rate_user_per_minute", &get("rate_user_per_minute"))?,
+                },
+                ip: crate::ratelimit::Rate {
+                    per_second: parse("rate_ip_per_second", &get("rate_ip_per_second"))?,
+                    per_minute: parse("rate_ip_per_minute", &get("rate_ip_per_minute"))?,
+                },
+                rooms_per_hour: parse("rooms_per_hour", &get("rooms_per_hour"))?,
+                invites_per_hour: parse("invites_per_hour", &get("invites_per_hour"))?,
+                captchas_per_ip_per_hour: parse(
+                    "captcha_per_ip_per_hour",
+                    &get("captcha_per_ip_per_hour"),
+                )?,
+            },
+            "off" => crate::ratelimit::Limits::off(),
+            other => {
+                return Err(ConfigError(format!(
+                    "HUDDLE_RATE_LIMITS must be on or off, not {other:?}"
+                )))
+            }
+        };
         Ok(Self {
             agora_app_id,
             agora_app_certificate,
@@ -369,6 +403,7 @@ impl Config {
             max_body_bytes: parse("max_body_bytes", &get("max_body_bytes"))?,
             session_ttl_days: parse("session_ttl_days", &get("session_ttl_days"))?,
             listen_backlog: parse("listen_backlog", &get("listen_backlog"))?,
+            limits,
             session_cache_ms: parse("session_cache_ms", &get("session_cache_ms"))?,
             jwt_secret: opt("jwt_secret").map(Secret::new),
             sms,
@@ -525,6 +560,24 @@ mod tests {
         assert!(e.to_string().contains("HUDDLE_HTTP_ADDR"), "{e}");
         let e = Config::load(None, env(&[("HUDDLE_SMS_PROVIDER", "http")])).unwrap_err();
         assert!(e.to_string().contains("HUDDLE_SMS_HTTP_URL"), "{e}");
+    }
+
+    #[test]
+    fn rate_limits_default_on_and_switch_off_whole() {
+        let on = Config::defaults().limits;
+        assert_eq!((on.user.per_second, on.user.per_minute), (20, 100));
+        assert_eq!((on.ip.per_second, on.ip.per_minute), (20, 100));
+        let c = Config::load(
+            None,
+            env(&[
+                ("HUDDLE_RATE_LIMITS", "off"),
+                ("HUDDLE_ROOMS_PER_HOUR", "5"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.limits, crate::ratelimit::Limits::off());
+        let e = Config::load(None, env(&[("HUDDLE_RATE_LIMITS", "maybe")])).unwrap_err();
+        assert!(e.0.contains("HUDDLE_RATE_LIMITS"), "{}", e.0);
     }
 
     #[test]

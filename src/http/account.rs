@@ -24,8 +24,19 @@ fn phone(call: &PublicCall) -> Result<Phone, ApiError> {
 }
 
 /// `POST /account/captcha`: countryCode (default 86), mobile.
-async fn send_captcha(state: web::Data<AppState>, call: PublicCall) -> ApiResult {
+async fn send_captcha(
+    state: web::Data<AppState>,
+    call: PublicCall,
+    req: actix_web::HttpRequest,
+) -> ApiResult {
     let phone = phone(&call)?;
+    if let Some(peer) = req.peer_addr() {
+        let address = peer.ip().to_string();
+        state
+            .limiter
+            .action(crate::ratelimit::Action::SendCaptcha, &address)
+            .await?;
+    }
     state.captcha.send(&phone).await?;
     ok_with(Empty {}, messages::SENT)
 }

@@ -21,6 +21,7 @@ use super::user::existing_user;
 use super::views::{flag, ClubJson, MemberJson, RoomJson};
 use crate::auth::{text_limit, Profiled, UserCall};
 use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
+use crate::ratelimit::Action;
 use crate::state::AppState;
 
 /// `/room/*`.
@@ -178,6 +179,10 @@ async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
         created_at: state.clock.now_ms(),
         closed_at: None,
     };
+    state
+        .limiter
+        .action(Action::CreateRoom, call.uid.as_str())
+        .await?;
     state.repo.run(CreateRoom { room: room.clone() }).await?;
     state.rooms.start(room.clone(), RoomRoles::default());
     ok(CreatedRoom {
@@ -329,6 +334,10 @@ async fn invite(
             "you can invite people whose card you hold or who share a club with you".into(),
         ));
     }
+    state
+        .limiter
+        .action(Action::Invite, call.uid.as_str())
+        .await?;
     let room = state
         .rooms
         .ask(

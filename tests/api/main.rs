@@ -12,6 +12,7 @@ mod fakes;
 mod h5;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
+mod limits;
 mod openapi;
 mod process;
 mod realtime;

@@ -73,6 +73,7 @@ async function startServer() {
   const env = {
     ...process.env,
     HUDDLE_HTTP_ADDR: `127.0.0.1:${port}`,
+    HUDDLE_RATE_LIMITS: "off",
     HUDDLE_DATABASE_URL: `sqlite://${path.join(tmp, 'huddle.db')}`,
     HUDDLE_SMS_TEST_NUMBERS: TEST_NUMBERS,
     HUDDLE_LOG_FORMAT: 'json',

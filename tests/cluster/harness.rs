@@ -632,6 +632,7 @@ impl Node {
         }
         cmd.current_dir(dir.path())
             .env("HUDDLE_HTTP_ADDR", "127.0.0.1:0")
+            .env("HUDDLE_RATE_LIMITS", "off")
             .env("HUDDLE_LOG_FORMAT", "json")
             .env("HUDDLE_NODE_ID", &config.id)
             .envs(config.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -93,9 +93,8 @@ impl Auth {
     /// The protocol failures every route with this authentication may answer.
     pub(crate) fn statuses(self) -> &'static [u16] {
         match self {
-            Self::Signed | Self::User | Self::Profiled | Self::H5 => {
-                &[400, 401, 413, 415, 500, 503]
-            }
+            Self::Signed | Self::User | Self::Profiled => &[400, 401, 413, 415, 429, 500, 503],
+            Self::H5 => &[400, 401, 413, 415, 500, 503],
             Self::Socket => &[400, 401, 500, 503],
             Self::H5Query => &[400, 401, 404, 500, 503],
             Self::None => &[500],

@@ -1,0 +1,171 @@
+//! Rate limits (OWASP API4): per user, per address, per action. Each test
+//! crosses a limit and stays under it, on the server's manual clock, so the
+//! windows are exact.
+
+use huddle::ratelimit::{Limits, Rate};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+/// Moves the server's clock to `offset_ms` into the next minute.
+fn to_minute_offset(app: &TestApp, offset_ms: i64) {
+    let now = app.clock_now();
+    app.clock
+        .advance(60_000 - now.rem_euclid(60_000) + offset_ms);
+}
+
+/// A 429 envelope; answers its Retry-After (s).
+fn too_many(res: &Resp) -> u64 {
+    res.protocol(429, "Too Many Requests");
+    res.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+async fn unread(app: &TestApp, s: &Session) -> Resp {
+    app.get("/user/message/unread_total").user(s).send().await
+}
+
+#[actix_web::test]
+async fn a_user_past_the_burst_or_the_minute_gets_429_with_retry_after() {
+    let app = spawn_app_with(|c| {
+        c.limits = Limits {
+            user: Rate {
+                per_second: 5,
+                per_minute: 12,
+            },
+            ..Limits::off()
+        }
+    })
+    .await;
+    let ann = app.user("13800700001", "Ann").await;
+    let bob = app.user("13800700002", "Bob").await;
+    to_minute_offset(&app, 10_000);
+
+    // the burst: 5 in one second, the 6th waits for the next second
+    for _ in 0..5 {
+        unread(&app, &ann).await.ok();
+    }
+    assert_eq!(too_many(&unread(&app, &ann).await), 1);
+    // nobody else is slowed down
+    unread(&app, &bob).await.ok();
+    // 5 of 12 this minute (a call the burst refused does not count in it)
+    app.clock.advance(1_000);
+    for _ in 0..5 {
+        unread(&app, &ann).await.ok();
+    }
+    app.clock.advance(1_000);
+    unread(&app, &ann).await.ok();
+    unread(&app, &ann).await.ok();
+    // 12 used at 12 s into the minute: 48 s to wait
+    assert_eq!(too_many(&unread(&app, &ann).await), 48);
+    app.clock.advance(48_000);
+    unread(&app, &ann).await.ok();
+}
+
+#[actix_web::test]
+async fn one_address_is_limited_across_users_and_public_routes() {
+    let app = spawn_app_with(|c| {
+        c.limits = Limits {
+            ip: Rate {
+                per_second: 0,
+                per_minute: 10,
+            },
+            ..Limits::off()
+        }
+    })
+    .await;
+    let ann = app.user("13800700003", "Ann").await;
+    let bob = app.user("13800700004", "Bob").await;
+    to_minute_offset(&app, 30_000);
+    for s in [&ann, &bob].iter().cycle().take(10) {
+        unread(&app, s).await.ok();
+    }
+    assert_eq!(too_many(&unread(&app, &bob).await), 30);
+    // a public route from the same address too
+    assert_eq!(too_many(&app.send_captcha("13800700005").await), 30);
+    to_minute_offset(&app, 0);
+    unread(&app, &ann).await.ok();
+}
+
+#[actix_web::test]
+async fn rooms_and_invites_per_user_per_hour() {
+    let app = spawn_huddle_with(|c| {
+        c.limits = Limits {
+            rooms_per_hour: 2,
+            invites_per_hour: 2,
+            ..Limits::off()
+        }
+    })
+    .await;
+    let host = app.user("13800700006", "Host").await;
+    let club = app.create_club(&host, "Club").await;
+    let club_id = club["clubId"].as_str().unwrap().to_owned();
+    let now = app.clock_now();
+    app.clock.advance(3_600_000 - now.rem_euclid(3_600_000));
+
+    let rooms: Vec<String> = [
+        app.create_room(&host, "one", &club_id).await,
+        app.create_room(&host, "two", &club_id).await,
+    ]
+    .iter()
+    .map(|r: &Value| r["roomId"].as_str().unwrap().to_owned())
+    .collect();
+    let third = app
+        .post("/room")
+        .user(&host)
+        .param("name", "three")
+        .param("clubId", &club_id)
+        .send()
+        .await;
+    assert_eq!(too_many(&third), 3_600);
+    // another user may still open rooms
+    let other = app.user("13800700007", "Other").await;
+    app.join_club(&other, &club_id).await;
+    app.create_room(&other, "theirs", &club_id).await;
+
+    let guests = [
+        app.user("13800700008", "G1").await,
+        app.user("13800700009", "G2").await,
+        app.user("13800700010", "G3").await,
+    ];
+    for g in &guests {
+        app.join_club(g, &club_id).await;
+    }
+    let invite = |g: &Session| {
+        app.post(&format!("/room/{}/invite/{}", rooms[0], g.uid))
+            .user(&host)
+            .send()
+    };
+    invite(&guests[0]).await.ok();
+    invite(&guests[1]).await.ok();
+    assert!(too_many(&invite(&guests[2]).await) <= 3_600);
+    // a refused invitation sent nothing
+    assert_eq!(app.unread_total(&guests[2]).await, 0);
+
+    app.clock.advance(3_600_000);
+    app.create_room(&host, "next hour", &club_id).await;
+    invite(&guests[2]).await.ok();
+}
+
+#[actix_web::test]
+async fn captcha_sends_per_address_per_hour() {
+    let app = spawn_app_with(|c| {
+        c.limits = Limits {
+            captchas_per_ip_per_hour: 3,
+            ..Limits::off()
+        }
+    })
+    .await;
+    for mobile in ["13800700011", "13800700012", "13800700013"] {
+        app.send_captcha(mobile).await.ok();
+    }
+    let refused = app.send_captcha("13800700014").await;
+    assert!(too_many(&refused) <= 3_600);
+    assert!(
+        app.sms.last_code("13800700014").is_none(),
+        "no SMS went out"
+    );
+}
