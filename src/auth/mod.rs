@@ -129,6 +129,8 @@ pub struct PublicCall {
     pub params: Params,
     /// Header information.
     pub client: ClientInfo,
+    /// The caller's address (the TCP peer), for per-address limits.
+    pub address: Option<std::net::IpAddr>,
 }
 
 /// A verified call by a logged-in user.
@@ -223,12 +225,17 @@ async fn read_params(
     Params::parse(req.query_string(), kind, &body)
 }
 
-/// Counts one signed request against the caller's address (the TCP peer).
-async fn limit_address(state: &AppState, req: &HttpRequest) -> Result<(), ApiError> {
-    match req.peer_addr() {
-        Some(peer) => state.limiter.request_from(peer.ip()).await,
-        None => Ok(()),
+/// Counts one signed request against the caller's address (the TCP peer);
+/// answers the address.
+async fn limit_address(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<std::net::IpAddr>, ApiError> {
+    let address = req.peer_addr().map(|peer| peer.ip());
+    if let Some(ip) = address {
+        state.limiter.request_from(ip).await?;
     }
+    Ok(address)
 }
 
 /// Checks `ts`, `sign`, and the replay window for `caller` (a uid, or "-").
@@ -269,11 +276,15 @@ impl FromRequest for PublicCall {
         let payload = payload.take();
         Box::pin(async move {
             let state = state(&req)?;
-            limit_address(&state, &req).await?;
+            let address = limit_address(&state, &req).await?;
             let client = ClientInfo::from_request(&req)?;
             let params = read_params(&req, payload, &state).await?;
             verify_signature(&state, &params, DEFAULT_ACCESS_SECRET, "-").await?;
-            Ok(Self { params, client })
+            Ok(Self {
+                params,
+                client,
+                address,
+            })
         })
     }
 }

@@ -24,17 +24,12 @@ fn phone(call: &PublicCall) -> Result<Phone, ApiError> {
 }
 
 /// `POST /account/captcha`: countryCode (default 86), mobile.
-async fn send_captcha(
-    state: web::Data<AppState>,
-    call: PublicCall,
-    req: actix_web::HttpRequest,
-) -> ApiResult {
+async fn send_captcha(state: web::Data<AppState>, call: PublicCall) -> ApiResult {
     let phone = phone(&call)?;
-    if let Some(peer) = req.peer_addr() {
-        let address = peer.ip().to_string();
+    if let Some(address) = call.address {
         state
             .limiter
-            .action(crate::ratelimit::Action::SendCaptcha, &address)
+            .action(crate::ratelimit::Action::SendCaptcha, &address.to_string())
             .await?;
     }
     state.captcha.send(&phone).await?;
