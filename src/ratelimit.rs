@@ -10,7 +10,7 @@
 
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use huddle_actors::cache::Cache;
 use huddle_actors::{SharedClock, Uid};
@@ -60,6 +60,10 @@ pub struct Limits {
     pub invites_per_hour: u32,
     /// Captcha sends from one address per hour.
     pub captchas_per_ip_per_hour: u32,
+    /// Frames one WebSocket may send per second (a [`MessageBudget`]).
+    pub ws_messages_per_second: u32,
+    /// WebSockets one user may hold open on one node.
+    pub ws_connections_per_user: u32,
 }
 
 impl Limits {
@@ -75,6 +79,55 @@ impl Limits {
             rooms_per_hour: 0,
             invites_per_hour: 0,
             captchas_per_ip_per_hour: 0,
+            ws_messages_per_second: 0,
+            ws_connections_per_user: 0,
+        }
+    }
+}
+
+/// The frames one WebSocket may still send: a token bucket holding at most
+/// `per_second` tokens, refilled continuously at `per_second` a second. A
+/// connection may so send `per_second` frames at once, then `per_second` a
+/// second. Counted in the connection's own actor: no shared state, no I/O.
+#[derive(Debug, Clone)]
+pub struct MessageBudget {
+    per_second: u32,
+    tokens: f64,
+    refilled_at: Instant,
+}
+
+impl MessageBudget {
+    /// A full budget of `per_second` (0: unlimited) at `now`.
+    pub fn new(per_second: u32, now: Instant) -> Self {
+        Self {
+            per_second,
+            tokens: f64::from(per_second),
+            refilled_at: now,
+        }
+    }
+
+    /// The rate (0: unlimited).
+    pub fn per_second(&self) -> u32 {
+        self.per_second
+    }
+
+    /// Spends one frame's token at `now`; false when the connection is over
+    /// its rate (nothing is spent then).
+    pub fn take(&mut self, now: Instant) -> bool {
+        if self.per_second == 0 {
+            return true;
+        }
+        let rate = f64::from(self.per_second);
+        let elapsed = now
+            .saturating_duration_since(self.refilled_at)
+            .as_secs_f64();
+        self.tokens = (self.tokens + elapsed * rate).min(rate);
+        self.refilled_at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
         }
     }
 }
@@ -168,6 +221,37 @@ mod tests {
             ApiError::TooManyRequests { retry_after_secs } => retry_after_secs,
             other => panic!("not a 429: {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_message_budget_allows_its_burst_then_its_rate() {
+        let start = Instant::now();
+        let mut budget = MessageBudget::new(10, start);
+        assert!((0..10).all(|_| budget.take(start)), "the burst");
+        assert!(!budget.take(start), "the 11th at once is over");
+        assert!(
+            !budget.take(start),
+            "a refusal spends nothing, and earns nothing"
+        );
+        let later = start + Duration::from_millis(100);
+        assert!(budget.take(later), "100 ms earn one frame at 10/s");
+        assert!(!budget.take(later));
+        let much_later = later + Duration::from_secs(60);
+        let sent = (0..100).filter(|_| budget.take(much_later)).count();
+        assert_eq!(sent, 10, "idle time refills to the burst, not beyond");
+        // a steady 10/s never runs dry
+        let mut t = much_later + Duration::from_secs(1);
+        for _ in 0..1_000 {
+            t += Duration::from_millis(100);
+            assert!(budget.take(t));
+        }
+    }
+
+    #[test]
+    fn a_zero_budget_is_unlimited() {
+        let now = Instant::now();
+        let mut budget = MessageBudget::new(0, now);
+        assert!((0..100_000).all(|_| budget.take(now)));
     }
 
     #[actix_web::test]

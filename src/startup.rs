@@ -174,6 +174,9 @@ fn ws_limits(config: &Config) -> WsLimits {
         outbound_limit: config.ws_outbound_limit,
         max_frame_bytes: config.ws_max_frame_bytes,
         max_bad_frames: config.ws_max_bad_frames,
+        messages_per_second: config.limits.ws_messages_per_second,
+        connections_per_user: usize::try_from(config.limits.ws_connections_per_user)
+            .unwrap_or(usize::MAX),
     }
 }
 

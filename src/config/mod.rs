@@ -57,10 +57,12 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "rooms_per_hour", default: "30", help: "Rooms one user may open per hour. 0: no limit." },
     Setting { key: "invites_per_hour", default: "100", help: "Room invitations one user may send per hour. 0: no limit." },
     Setting { key: "captcha_per_ip_per_hour", default: "20", help: "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit." },
+    Setting { key: "ws_messages_per_second", default: "20", help: "Frames (messages, fragments, pings) one WebSocket may send per second, in bursts of as many; more get an error frame rate_limited and count as bad frames. 0: no limit." },
+    Setting { key: "ws_connections_per_user", default: "10", help: "WebSockets one user may hold open on one node; one more is refused with 429 before the upgrade. 0: no limit." },
     Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
     Setting { key: "session_cache_ms", default: "1000", help: "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call." },
     Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
-    Setting { key: "sms_provider", default: "log", help: "log: captcha codes are written to the log (development). http: sent through the generic HTTP SMS gateway below." },
+    Setting { key: "sms_provider", default: "log", help: "log: no SMS; captcha codes are written to the log at debug level on target huddle::sms (development: HUDDLE_LOG=info,huddle::sms=debug shows them). http: sent through the generic HTTP SMS gateway below." },
     Setting { key: "sms_http_url", default: "", help: "http provider: gateway URL." },
     Setting { key: "sms_http_method", default: "POST", help: "http provider: HTTP method." },
     Setting { key: "sms_http_auth", default: "", help: "http provider: value of the Authorization header (secret; never logged)." },
@@ -363,6 +365,14 @@ impl Config {
                 captchas_per_ip_per_hour: parse(
                     "captcha_per_ip_per_hour",
                     &get("captcha_per_ip_per_hour"),
+                )?,
+                ws_messages_per_second: parse(
+                    "ws_messages_per_second",
+                    &get("ws_messages_per_second"),
+                )?,
+                ws_connections_per_user: parse(
+                    "ws_connections_per_user",
+                    &get("ws_connections_per_user"),
                 )?,
             },
             "off" => crate::ratelimit::Limits::off(),

@@ -10,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 
+use super::hub;
 use super::session::MemberSession;
 use crate::auth::params::{BodyKind, Params};
 use crate::auth::verify_signature;
@@ -69,6 +70,22 @@ async fn upgrade(
         return Err(ApiError::Unauthorized("account frozen".into()));
     }
     let limits = state.realtime.limits.clone();
+    if limits.connections_per_user > 0 {
+        let open = state
+            .realtime
+            .hub
+            .send(hub::CountConnections {
+                uid: session.uid.clone(),
+            })
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("realtime hub: {e}")))?;
+        if open >= limits.connections_per_user {
+            // A dead connection of this user is closed within the idle timeout.
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: limits.idle_timeout.as_secs().max(1),
+            });
+        }
+    }
     let actor = MemberSession::new(session.uid, state.realtime.clone());
     ws::WsResponseBuilder::new(actor, &req, payload)
         .frame_size(limits.max_frame_bytes)

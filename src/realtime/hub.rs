@@ -313,9 +313,11 @@ impl StreamHandler<Notification> for Hub {
     }
 }
 
-/// A connection opened; answered when it can receive notifications.
+/// A connection opened; answered `true` when it can receive notifications,
+/// `false` when its user already holds `limit` connections on this node (the
+/// connection is then not registered).
 #[derive(Message)]
-#[rtype(result = "()")]
+#[rtype(result = "bool")]
 pub struct Connect {
     /// Which.
     pub conn: ConnId,
@@ -323,14 +325,19 @@ pub struct Connect {
     pub uid: Uid,
     /// Where frames go.
     pub outbox: Outbox,
+    /// Most connections of one user on this node (0: no limit).
+    pub limit: usize,
 }
 
 impl Handler<Connect> for Hub {
     /// Answers once the user's channel is subscribed (at once on one node).
-    type Result = ResponseFuture<()>;
+    type Result = ResponseFuture<bool>;
 
     fn handle(&mut self, msg: Connect, _: &mut Self::Context) -> Self::Result {
         let conns = self.users.entry(msg.uid.clone()).or_default();
+        if msg.limit > 0 && conns.len() >= msg.limit {
+            return Box::pin(async { false });
+        }
         let first = conns.is_empty();
         conns.insert(msg.conn);
         let subscribed = match (&self.subscriptions, first) {
@@ -355,7 +362,24 @@ impl Handler<Connect> for Hub {
             if let Some(subscribed) = subscribed {
                 subscribed.await;
             }
+            true
         })
+    }
+}
+
+/// How many connections `uid` holds on this node (checked before an upgrade).
+#[derive(Message)]
+#[rtype(result = "usize")]
+pub struct CountConnections {
+    /// Whose.
+    pub uid: Uid,
+}
+
+impl Handler<CountConnections> for Hub {
+    type Result = usize;
+
+    fn handle(&mut self, msg: CountConnections, _: &mut Self::Context) -> usize {
+        self.users.get(&msg.uid).map_or(0, HashSet::len)
     }
 }
 

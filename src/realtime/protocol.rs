@@ -126,14 +126,20 @@ pub enum ErrorCode {
     NotMember,
     /// A per-connection limit (rooms, subscriptions).
     TooMany,
+    /// The connection sent more frames a second than it may; not executed.
+    RateLimited,
     /// The server could not do it now; retry later.
     Unavailable,
 }
 
 impl ErrorCode {
-    /// Counts toward `HUDDLE_WS_MAX_BAD_FRAMES` (the client sent garbage).
-    pub fn is_malformed(self) -> bool {
-        matches!(self, Self::BadFrame | Self::UnknownOp | Self::BadRequest)
+    /// Counts toward `HUDDLE_WS_MAX_BAD_FRAMES` (the client sent garbage, or
+    /// sent too fast).
+    pub fn is_misbehaviour(self) -> bool {
+        matches!(
+            self,
+            Self::BadFrame | Self::UnknownOp | Self::BadRequest | Self::RateLimited
+        )
     }
 }
 

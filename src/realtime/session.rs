@@ -24,6 +24,7 @@ use serde_json::Value;
 
 use super::hub::{self, Hub};
 use super::protocol::{self, ClientOp, ErrorCode, Hello, Refusal, Request, Topic};
+use crate::ratelimit::MessageBudget;
 
 /// Most rooms one connection may have joined at once.
 pub const MAX_ROOMS_PER_CONNECTION: usize = 8;
@@ -41,6 +42,10 @@ pub struct WsLimits {
     pub max_frame_bytes: usize,
     /// Malformed frames tolerated.
     pub max_bad_frames: u32,
+    /// Frames a connection may send per second (0: no limit).
+    pub messages_per_second: u32,
+    /// Connections one user may hold on this node (0: no limit).
+    pub connections_per_user: usize,
 }
 
 /// What a session needs from the node.
@@ -71,6 +76,8 @@ pub struct MemberSession {
     bad_frames: u32,
     /// A fragmented message being reassembled (text?, bytes so far).
     partial: Option<(bool, BytesMut)>,
+    /// Frames this connection may still send now.
+    budget: MessageBudget,
 }
 
 impl MemberSession {
@@ -79,11 +86,12 @@ impl MemberSession {
         Self {
             conn: ConnId::next(),
             uid,
-            deps,
             joined: HashMap::new(),
             last_heard: Instant::now(),
             bad_frames: 0,
             partial: None,
+            budget: MessageBudget::new(deps.limits.messages_per_second, Instant::now()),
+            deps,
         }
     }
 
@@ -93,12 +101,57 @@ impl MemberSession {
 
     fn refuse(&mut self, refusal: &Refusal, ctx: &mut ws::WebsocketContext<Self>) {
         ctx.text(refusal.frame());
-        if refusal.code.is_malformed() {
+        if refusal.code.is_misbehaviour() {
             self.bad_frames += 1;
             if self.bad_frames > self.deps.limits.max_bad_frames {
-                Self::close(ctx, close::POLICY_VIOLATION, "too many bad frames");
+                let reason = if refusal.code == ErrorCode::RateLimited {
+                    "too many messages"
+                } else {
+                    "too many bad frames"
+                };
+                Self::close(ctx, close::POLICY_VIOLATION, reason);
             }
         }
+    }
+
+    /// Spends a frame from the budget; over it, the frame is refused (an
+    /// `error` frame `rate_limited`, counted as a bad frame) and `false`
+    /// returned. A fragment over the budget closes the connection at once: a
+    /// fragmented message cannot be half refused.
+    fn within_rate(&mut self, msg: &ws::Message, ctx: &mut ws::WebsocketContext<Self>) -> bool {
+        let counted = matches!(
+            msg,
+            ws::Message::Text(_)
+                | ws::Message::Binary(_)
+                | ws::Message::Continuation(_)
+                | ws::Message::Ping(_)
+        );
+        if !counted || self.budget.take(Instant::now()) {
+            return true;
+        }
+        if let ws::Message::Continuation(_) = msg {
+            self.partial = None;
+            Self::close(ctx, close::POLICY_VIOLATION, "too many messages");
+            return false;
+        }
+        let id = match msg {
+            ws::Message::Text(text) => match protocol::decode(text) {
+                Ok(request) => request.id,
+                Err(refusal) => refusal.id,
+            },
+            _ => None,
+        };
+        let refusal = Refusal {
+            id,
+            op: None,
+            code: ErrorCode::RateLimited,
+            message: format!(
+                "more than {} frames a second: slow down",
+                self.budget.per_second()
+            ),
+        };
+        self.refuse(&refusal, ctx);
+        false
     }
 
     fn on_text(&mut self, text: &str, ctx: &mut ws::WebsocketContext<Self>) {
@@ -390,13 +443,23 @@ impl Actor for MemberSession {
             conn: self.conn,
             uid: self.uid.clone(),
             outbox: ctx.address().recipient(),
+            limit: self.deps.limits.connections_per_user,
         });
         let limits = self.deps.limits.clone();
         // `hello` only once the hub (and, with Redis, the user's channel)
         // listens for this connection: nothing addressed to the user after
         // `hello` is missed. Nothing else is handled meanwhile.
-        ctx.wait(connect.into_actor(self).map(|_, act, ctx| {
+        ctx.wait(connect.into_actor(self).map(|admitted, act, ctx| {
             let limits = &act.deps.limits;
+            if let Ok(false) = admitted {
+                // Another upgrade of the same user won the race past the door.
+                Self::close(
+                    ctx,
+                    close::POLICY_VIOLATION,
+                    "too many connections for this user",
+                );
+                return;
+            }
             ctx.text(
                 Hello {
                     kind: "hello",
@@ -452,6 +515,11 @@ impl Handler<Outbound> for MemberSession {
 impl StreamHandler<Result<ws::Message, ProtocolError>> for MemberSession {
     fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
+        if let Ok(msg) = &item {
+            if !self.within_rate(msg, ctx) {
+                return;
+            }
+        }
         match item {
             Ok(ws::Message::Text(text)) => self.on_text(&text, ctx),
             Ok(ws::Message::Binary(_)) => self.refuse(

@@ -2,7 +2,8 @@
 //! The watcher gets the room's event frames (the same `room.*` frames members
 //! get), first a `watching` frame with the seq the stream starts after, and
 //! is closed (1000) after `room.closed`. It sends nothing but pongs; text it
-//! sends is ignored, the frame cap and the heartbeat apply as for members.
+//! sends is ignored, the frame cap, the heartbeat and the message rate apply
+//! as for members (over the rate, a watcher is closed with 1008 at once).
 
 use std::time::Instant;
 
@@ -16,6 +17,7 @@ use serde_json::json;
 
 use super::hub;
 use super::SessionDeps;
+use crate::ratelimit::MessageBudget;
 
 /// Close code when the room has as many watchers as it accepts (RFC 6455
 /// registry: "Try Again Later").
@@ -28,6 +30,8 @@ pub struct RoomWatcher {
     room: Addr<RoomActor>,
     deps: SessionDeps,
     last_heard: Instant,
+    /// Frames it may still send now; a watcher over it is closed (1008).
+    budget: MessageBudget,
 }
 
 impl RoomWatcher {
@@ -37,6 +41,7 @@ impl RoomWatcher {
             conn: ConnId::next(),
             room_id,
             room,
+            budget: MessageBudget::new(deps.limits.messages_per_second, Instant::now()),
             deps,
             last_heard: Instant::now(),
         }
@@ -116,6 +121,17 @@ impl Handler<Outbound> for RoomWatcher {
 impl StreamHandler<Result<ws::Message, ProtocolError>> for RoomWatcher {
     fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
+        if let Ok(
+            ws::Message::Text(_)
+            | ws::Message::Binary(_)
+            | ws::Message::Continuation(_)
+            | ws::Message::Ping(_),
+        ) = &item
+        {
+            if !self.budget.take(Instant::now()) {
+                return Self::close(ctx, close::POLICY_VIOLATION, "too many messages");
+            }
+        }
         match item {
             Ok(ws::Message::Ping(payload)) => ctx.pong(&payload),
             Ok(ws::Message::Close(reason)) => {

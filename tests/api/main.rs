@@ -23,3 +23,4 @@ mod signing;
 mod uploads;
 mod user;
 mod ws;
+mod ws_abuse;

@@ -37,6 +37,8 @@ pub struct WsClient {
 pub struct Refused {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, if any.
+    pub retry_after: Option<String>,
 }
 
 impl TestApp {
@@ -98,12 +100,21 @@ impl WsClient {
             }
             Err(tokio_tungstenite::tungstenite::Error::Http(res)) => {
                 let status = res.status().as_u16();
+                let retry_after = res
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned);
                 let body = res
                     .body()
                     .as_ref()
                     .map(|b| serde_json::from_slice(b).unwrap_or(Value::Null))
                     .unwrap_or(Value::Null);
-                Err(Refused { status, body })
+                Err(Refused {
+                    status,
+                    body,
+                    retry_after,
+                })
             }
             Err(e) => panic!("websocket connect failed: {e}"),
         }
@@ -151,6 +162,12 @@ impl WsClient {
     /// Sends any frame.
     pub async fn send_raw(&mut self, message: Message) {
         self.stream.send(message).await.expect("send frame");
+    }
+
+    /// Sends any frame; false once the connection is gone (a flood may
+    /// outrun the server's close).
+    pub async fn try_send(&mut self, message: Message) -> bool {
+        self.stream.send(message).await.is_ok()
     }
 
     /// Sends `op` with `fields` and an id, without waiting; returns the id.
