@@ -8,6 +8,7 @@
 //! against the ±300 s window, verify `sign`, and refuse a repeated `(caller,
 //! sign)` inside the window with business code -1 without running the handler.
 
+pub mod address;
 pub mod h5;
 pub mod params;
 pub mod session_cache;
@@ -225,13 +226,24 @@ async fn read_params(
     Params::parse(req.query_string(), kind, &body)
 }
 
-/// Counts one signed request against the caller's address (the TCP peer);
-/// answers the address.
+/// The caller's address: the TCP peer, or what a trusted proxy says it is
+/// (`HUDDLE_TRUSTED_PROXIES`, see [`address`]).
+pub fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::IpAddr> {
+    let peer = req.peer_addr()?.ip();
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok());
+    Some(state.config.trusted_proxies.client_address(peer, forwarded))
+}
+
+/// Counts one signed request against the caller's address; answers the
+/// address.
 async fn limit_address(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<Option<std::net::IpAddr>, ApiError> {
-    let address = req.peer_addr().map(|peer| peer.ip());
+    let address = client_address(state, req);
     if let Some(ip) = address {
         state.limiter.request_from(ip).await?;
     }

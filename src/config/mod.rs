@@ -52,8 +52,9 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "rate_limits", default: "on", help: "on: the limits below apply. off: none of them (load tests from a few addresses)." },
     Setting { key: "rate_user_per_second", default: "20", help: "Signed API requests one logged-in user may make in one second (bursts); more → 429 with Retry-After. 0: no limit." },
     Setting { key: "rate_user_per_minute", default: "100", help: "Signed API requests one logged-in user may make in one minute. 0: no limit." },
-    Setting { key: "rate_ip_per_second", default: "20", help: "Signed API requests from one client address in one second. Behind a proxy every client shares its address: raise or turn off. 0: no limit." },
+    Setting { key: "rate_ip_per_second", default: "20", help: "Signed API requests from one client address in one second. Behind a proxy not in HUDDLE_TRUSTED_PROXIES every client shares its address: raise or turn off. 0: no limit." },
     Setting { key: "rate_ip_per_minute", default: "100", help: "Signed API requests from one client address in one minute. 0: no limit." },
+    Setting { key: "trusted_proxies", default: "", help: "Reverse proxies (addresses and CIDR networks, comma-separated, e.g. 10.0.0.0/8,127.0.0.1) whose X-Forwarded-For names the client: per-address limits then count the right-most address that is not one of them. Empty: the TCP peer is the client." },
     Setting { key: "rooms_per_hour", default: "30", help: "Rooms one user may open per hour. 0: no limit." },
     Setting { key: "invites_per_hour", default: "100", help: "Room invitations one user may send per hour. 0: no limit." },
     Setting { key: "captcha_per_ip_per_hour", default: "20", help: "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit." },
@@ -252,6 +253,8 @@ pub struct Config {
     pub ws_max_bad_frames: u32,
     /// SO_SNDBUF of client connections (0 = kernel autotuning).
     pub socket_send_buffer_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: crate::auth::address::TrustedProxies,
     /// Outside services: storage, push, WeChat, link previews, H5.
     pub services: ServicesConfig,
     /// Log filter.
@@ -400,6 +403,8 @@ impl Config {
                 "socket_send_buffer_bytes",
                 &get("socket_send_buffer_bytes"),
             )?,
+            trusted_proxies: crate::auth::address::TrustedProxies::parse(&get("trusted_proxies"))
+                .map_err(|e| ConfigError(format!("HUDDLE_TRUSTED_PROXIES: {e}")))?,
             http_addr: parse("http_addr", &get("http_addr"))?,
             database_url: get("database_url"),
             database_max_connections: parse(

@@ -169,3 +169,50 @@ async fn captcha_sends_per_address_per_hour() {
         "no SMS went out"
     );
 }
+
+async fn captcha_from(app: &TestApp, mobile: &str, forwarded: &str) -> Resp {
+    app.post("/account/captcha")
+        .param("mobile", mobile)
+        .header("X-Forwarded-For", forwarded)
+        .send()
+        .await
+}
+
+#[actix_web::test]
+async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_count() {
+    let limits = Limits {
+        ip: Rate {
+            per_second: 0,
+            per_minute: 3,
+        },
+        ..Limits::off()
+    };
+
+    // the test client (127.0.0.1) is a trusted proxy
+    let app = spawn_app_with(|c| {
+        c.limits = limits;
+        c.trusted_proxies = huddle::auth::address::TrustedProxies::parse("127.0.0.0/8").unwrap();
+    })
+    .await;
+    to_minute_offset(&app, 0);
+    for mobile in ["13800700021", "13800700022", "13800700023"] {
+        captcha_from(&app, mobile, "198.51.100.1").await.ok();
+    }
+    too_many(&captcha_from(&app, "13800700024", "198.51.100.1").await);
+    // a spoofed left part does not make a new client: the proxy appended the real one
+    too_many(&captcha_from(&app, "13800700025", "6.6.6.6, 198.51.100.1").await);
+    // another client behind the same proxy has its own count
+    captcha_from(&app, "13800700026", "198.51.100.2").await.ok();
+
+    // without trusted proxies the header is ignored: changing it does not help
+    let app = spawn_app_with(|c| c.limits = limits).await;
+    to_minute_offset(&app, 0);
+    for (mobile, forwarded) in [
+        ("13800700031", "198.51.100.1"),
+        ("13800700032", "198.51.100.2"),
+        ("13800700033", "198.51.100.3"),
+    ] {
+        captcha_from(&app, mobile, forwarded).await.ok();
+    }
+    too_many(&captcha_from(&app, "13800700034", "198.51.100.4").await);
+}
