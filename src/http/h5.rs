@@ -402,6 +402,10 @@ async fn watch_room(
         other => other?,
     };
     let watcher = RoomWatcher::new(room_id, room, state.realtime.clone());
+    let payload = crate::realtime::frame_guard::FrameGuard::new(
+        payload,
+        state.realtime.limits.max_frame_bytes,
+    );
     ws::WsResponseBuilder::new(watcher, &req, payload)
         .frame_size(state.realtime.limits.max_frame_bytes)
         .start()

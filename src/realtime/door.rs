@@ -10,6 +10,7 @@ use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
 
+use super::frame_guard::FrameGuard;
 use super::hub;
 use super::session::MemberSession;
 use crate::auth::params::{BodyKind, Params};
@@ -87,6 +88,7 @@ async fn upgrade(
         }
     }
     let actor = MemberSession::new(session.uid, state.realtime.clone());
+    let payload = FrameGuard::new(payload, limits.max_frame_bytes);
     ws::WsResponseBuilder::new(actor, &req, payload)
         .frame_size(limits.max_frame_bytes)
         .start()

@@ -6,11 +6,14 @@
 //! - [`hub`]: one actor per node routing bus notifications to users' and
 //!   subscribers' connections.
 //! - [`protocol`]: client ops and the frames that answer them.
+//! - [`frame_guard`]: refuses an oversized frame at its header, before the codec
+//!   would buffer it.
 //!
 //! Room events come from the room actors themselves (`huddle_actors::room`).
 //! `docs/realtime.md` documents the protocol.
 
 pub mod door;
+pub mod frame_guard;
 pub mod hub;
 pub mod protocol;
 pub mod session;
@@ -18,8 +21,14 @@ pub mod watcher;
 
 pub use session::{SessionDeps, WsLimits};
 
-use actix_http::ws::{CloseCode, CloseReason};
+use actix_http::ws::{CloseCode, CloseReason, ProtocolError};
 use actix_web_actors::ws::WebsocketContext;
+
+/// Whether `e` is a frame over the cap: the codec's own check (a complete
+/// frame) or the [`frame_guard`]'s (a header).
+pub(crate) fn is_oversized(e: &ProtocolError) -> bool {
+    matches!(e, ProtocolError::Overflow) || e.to_string().contains(frame_guard::OVERSIZED)
+}
 
 /// Sends a close frame with `code` and `reason`, then stops the actor.
 pub(crate) fn close_socket<A>(ctx: &mut WebsocketContext<A>, code: u16, reason: &str)

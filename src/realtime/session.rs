@@ -546,7 +546,7 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for MemberSession {
                 ctx.close(reason);
                 ctx.stop();
             }
-            Err(ProtocolError::Overflow) => {
+            Err(e) if super::is_oversized(&e) => {
                 Self::close(ctx, close::TOO_BIG, "message larger than the frame cap")
             }
             Err(e) => {

@@ -139,7 +139,7 @@ impl StreamHandler<Result<ws::Message, ProtocolError>> for RoomWatcher {
                 ctx.stop();
             }
             Ok(_) => {}
-            Err(ProtocolError::Overflow) => {
+            Err(e) if super::is_oversized(&e) => {
                 Self::close(ctx, close::TOO_BIG, "message larger than the frame cap")
             }
             Err(_) => Self::close(ctx, close::PROTOCOL_ERROR, "protocol error"),

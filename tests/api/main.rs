@@ -16,6 +16,8 @@ mod limits;
 mod openapi;
 mod process;
 mod realtime;
+#[allow(dead_code)] // the separate-process harness: faults.rs uses what ws_memory.rs does not
+mod remote;
 mod restart;
 mod room;
 mod sessions;
@@ -24,3 +26,4 @@ mod uploads;
 mod user;
 mod ws;
 mod ws_abuse;
+mod ws_memory;
