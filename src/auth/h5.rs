@@ -121,6 +121,7 @@ impl FromRequest for H5Call {
         let payload = payload.take();
         Box::pin(async move {
             let state = state(&req)?;
+            super::limit_address(&state, &req).await?;
             let client = ClientInfo::from_request(&req)?;
             let token = req
                 .headers()

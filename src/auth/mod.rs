@@ -237,9 +237,8 @@ pub fn client_address(state: &AppState, req: &HttpRequest) -> Option<std::net::I
     Some(state.config.trusted_proxies.client_address(peer, forwarded))
 }
 
-/// Counts one signed request against the caller's address; answers the
-/// address.
-async fn limit_address(
+/// Counts one request against the caller's address; answers the address.
+pub(crate) async fn limit_address(
     state: &AppState,
     req: &HttpRequest,
 ) -> Result<Option<std::net::IpAddr>, ApiError> {

@@ -387,6 +387,7 @@ async fn watch_room(
     query: web::Query<LiveQuery>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    crate::auth::limit_address(&state, &req).await?;
     let token = query
         .h5_token
         .as_deref()

@@ -216,3 +216,51 @@ async fn behind_a_trusted_proxy_each_forwarded_client_has_its_own_count() {
     }
     too_many(&captcha_from(&app, "13800700034", "198.51.100.4").await);
 }
+
+#[actix_web::test]
+async fn share_page_calls_and_live_streams_count_per_address() {
+    let app = spawn_app_with(|c| {
+        c.limits = Limits {
+            ip: Rate {
+                per_second: 0,
+                per_minute: 3,
+            },
+            ..Limits::off()
+        }
+    })
+    .await;
+    to_minute_offset(&app, 0);
+    // 1: the H5 session
+    let token = app.post("/h5/session").send().await.ok()["h5Token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let share = |path: String| {
+        app.post(&path)
+            .header("Authorization", &format!("Bearer {token}"))
+            .send()
+    };
+    // 2, 3: share-page reads (an unknown room: counted all the same)
+    for _ in 0..2 {
+        let res = share(format!("/h5/room/{}", "0".repeat(32))).await;
+        assert_ne!(res.status, 429, "{}", res.text);
+    }
+    // 4: over the limit, for reads and for the live stream alike
+    too_many(&share(format!("/h5/room/{}", "0".repeat(32))).await);
+    let live = format!(
+        "ws://{}/h5/room/{}/live?h5Token={token}",
+        app.addr,
+        "0".repeat(32)
+    );
+    let refused = crate::ws::WsClient::connect_first(&live, &[], "watching")
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(refused.status, 429);
+    // the next minute the address may read again
+    to_minute_offset(&app, 0);
+    assert_ne!(
+        share(format!("/h5/room/{}", "0".repeat(32))).await.status,
+        429
+    );
+}
