@@ -16,7 +16,7 @@ use huddle_actors::cache::{Cache, MemoryCache};
 use huddle_actors::club::Clubs;
 use huddle_actors::cluster::cache::RedisCache;
 use huddle_actors::cluster::Cluster;
-use huddle_actors::db::{redact_url, Db, DbOptions};
+use huddle_actors::db::{Db, DbOptions};
 use huddle_actors::repo::settings::GetOrInitSetting;
 use huddle_actors::repo::Repo;
 use huddle_actors::room::{RoomSettings, Rooms};
@@ -35,6 +35,7 @@ use crate::realtime::{SessionDeps, WsLimits};
 use crate::rtc::RtcTokens;
 use crate::state::AppState;
 use crate::storage::Uploads;
+use crate::telemetry::redact_url;
 use crate::wechat::WechatClient;
 
 /// What tests (or embedders) may replace.
@@ -174,6 +175,7 @@ fn ws_limits(config: &Config) -> WsLimits {
         outbound_limit: config.ws_outbound_limit,
         max_frame_bytes: config.ws_max_frame_bytes,
         max_bad_frames: config.ws_max_bad_frames,
+        session_check: Duration::from_millis(config.ws_session_check_ms),
         messages_per_second: config.limits.ws_messages_per_second,
         connections_per_user: usize::try_from(config.limits.ws_connections_per_user)
             .unwrap_or(usize::MAX),
@@ -308,7 +310,15 @@ impl Application {
             hub = hub.with_subscriptions(cluster.subscriptions().clone());
         }
         let hub = hub.start();
+        let sessions = Arc::new(Sessions::new(
+            jwt_secret.as_bytes(),
+            repo.clone(),
+            clock.clone(),
+            config.session_ttl_days,
+            Duration::from_millis(config.session_cache_ms),
+        ));
         let realtime = SessionDeps {
+            sessions: sessions.clone(),
             rooms: rooms.clone(),
             hub: hub.clone(),
             repo: repo.clone(),
@@ -331,13 +341,7 @@ impl Application {
         };
         let sms = crate::sms::from_config(&config.sms).context("SMS provider")?;
         let app_state = web::Data::new(AppState {
-            sessions: Sessions::new(
-                jwt_secret.as_bytes(),
-                repo.clone(),
-                clock.clone(),
-                config.session_ttl_days,
-                Duration::from_millis(config.session_cache_ms),
-            ),
+            sessions,
             limiter: crate::ratelimit::Limiter::new(config.limits, cache.clone(), clock.clone()),
             captcha: Captcha::new(cache.clone(), sms, config.sms_test_numbers.clone()),
             config: Arc::new(config.clone()),

@@ -37,7 +37,7 @@ pub struct AppState {
     /// The source of "now".
     pub clock: SharedClock,
     /// Login sessions.
-    pub sessions: Sessions,
+    pub sessions: Arc<Sessions>,
     /// Request and action rate limits.
     pub limiter: crate::ratelimit::Limiter,
     /// SMS captcha codes.

@@ -77,6 +77,9 @@ impl WechatClient {
         &self.config.app_id
     }
 
+    /// Calls `path` with `query`. The query carries the AppSecret, OAuth codes
+    /// and access tokens, and a reqwest error prints its URL, so errors name
+    /// only the path.
     async fn call(&self, path: &str, query: &[(&str, &str)]) -> Result<Answer, WechatError> {
         let url = format!("{}{path}", self.config.api_base);
         let response = self
@@ -86,10 +89,13 @@ impl WechatClient {
             .timeout(Duration::from_secs(5))
             .send()
             .await
-            .map_err(|e| WechatError::Unavailable(e.to_string()))?;
+            .map_err(|e| WechatError::Unavailable(format!("{path}: {}", e.without_url())))?;
         let status = response.status();
         let answer: Answer = response.json().await.map_err(|e| {
-            WechatError::Unavailable(format!("HTTP {status}, unreadable answer: {e}"))
+            WechatError::Unavailable(format!(
+                "{path}: HTTP {status}, unreadable answer: {}",
+                e.without_url()
+            ))
         })?;
         match answer.errcode {
             Some(code) if code != 0 => Err(WechatError::Refused {
@@ -199,6 +205,40 @@ mod tests {
             ),
             "0f9de62fce790f9a083d5c99e95740ceb90c27ed"
         );
+    }
+
+    /// A WeChat that cannot be reached: the errors (which the H5 routes log at
+    /// warn) name the path, never the AppSecret, the OAuth code or the URL.
+    #[actix_web::test]
+    async fn errors_carry_no_secret_and_no_code() {
+        let clock = Arc::new(huddle_actors::ManualClock::new(1_700_000_000_000));
+        let cache = Arc::new(huddle_actors::cache::MemoryCache::new(clock));
+        let client = WechatClient::new(
+            WechatConfig {
+                app_id: "wx0123456789abcdef".into(),
+                app_secret: crate::config::Secret::new("wx-app-secret-7f3a9c"),
+                api_base: "http://127.0.0.1:1".into(),
+            },
+            reqwest::Client::new(),
+            cache,
+        );
+        let ticket = client.jsapi_ticket().await.unwrap_err().to_string();
+        let openid = client
+            .openid_for_code("oauth-code-5be1d2")
+            .await
+            .unwrap_err()
+            .to_string();
+        for e in [&ticket, &openid] {
+            assert!(e.starts_with("WeChat unavailable: /"), "{e}");
+            for secret in [
+                "wx-app-secret-7f3a9c",
+                "oauth-code-5be1d2",
+                "secret=",
+                "127.0.0.1",
+            ] {
+                assert!(!e.contains(secret), "{secret} in {e:?}");
+            }
+        }
     }
 
     #[test]

@@ -65,15 +65,40 @@ pub struct Db {
     backend: Backend,
 }
 
-/// The URL with any password replaced, for logs and errors.
+/// Query parameters of a connection URL whose value is a secret (libpq and
+/// sqlx read `password` and `sslpassword` from the query too).
+fn secret_param(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    ["password", "secret", "token"]
+        .iter()
+        .any(|w| key.contains(w))
+}
+
+/// A database or Redis URL as logs may show it: the password (in the user
+/// part or a `password`-like query parameter) replaced by `***`. A URL that
+/// does not parse but could hold credentials prints as `***`.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return if url.contains('@') || url.contains('?') {
+            "***".to_owned()
+        } else {
+            url.to_owned()
+        };
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(k, _)| secret_param(&k)) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if secret_param(&k) { "***".into() } else { v };
+                (k.into_owned(), v.into_owned())
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 /// SQLite URLs get `mode=rwc` so that the file is created when missing.

@@ -110,4 +110,7 @@ pub mod close {
     pub const HEARTBEAT_TIMEOUT: u16 = 4001;
     /// The client did not read fast enough; its queue overflowed.
     pub const SLOW_CONSUMER: u16 = 4008;
+    /// The connection's session ended: logged out, expired, or the account
+    /// was frozen.
+    pub const SESSION_ENDED: u16 = 4003;
 }

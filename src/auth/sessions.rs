@@ -125,6 +125,13 @@ impl Sessions {
         }
         let session_id =
             SessionId::parse(&claims.sid).map_err(|_| unauthorized("access token is not valid"))?;
+        self.check(session_id, &uid).await
+    }
+
+    /// Checks that the session `session_id` of `uid` still works (not
+    /// revoked, not expired); the cache answers within its time to live. A
+    /// frozen account is for the caller to refuse (`account_frozen`).
+    pub async fn check(&self, session_id: SessionId, uid: &Uid) -> Result<SessionRecord, ApiError> {
         let session = match self.cache.get(&session_id) {
             Some(session) => session,
             None => {
@@ -141,7 +148,7 @@ impl Sessions {
                 session
             }
         };
-        if session.uid != uid {
+        if session.uid != *uid {
             return Err(unauthorized("access token belongs to another uid"));
         }
         if session.revoked_at.is_some() {

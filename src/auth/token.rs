@@ -47,7 +47,9 @@ impl TokenKeys {
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
     }
 
-    /// Checks the signature and algorithm; expiry is left to the caller.
+    /// Checks the signature and algorithm; expiry is left to the caller. The
+    /// HMAC is compared in constant time (jsonwebtoken recomputes it and
+    /// compares with `ring::constant_time::verify_slices_are_equal`).
     pub fn verify(&self, token: &str) -> Option<Claims> {
         jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .ok()
@@ -84,6 +86,26 @@ mod tests {
         tampered.push('x');
         assert_eq!(TokenKeys::new(b"secret").verify(&tampered), None);
         assert_eq!(TokenKeys::new(b"secret").verify("not-a-jwt"), None);
+    }
+
+    #[test]
+    fn only_the_exact_signature_passes() {
+        let keys = TokenKeys::new(b"secret");
+        let token = keys.issue(&claims()).unwrap();
+        let (signed, signature) = token.rsplit_once('.').unwrap();
+        // the right one; one of the same length but wrong; shorter; longer
+        assert!(keys.verify(&token).is_some());
+        let mut wrong: Vec<char> = signature.chars().collect();
+        wrong[0] = if wrong[0] == 'A' { 'B' } else { 'A' };
+        let wrong: String = wrong.into_iter().collect();
+        for sig in [
+            wrong.as_str(),
+            &signature[..signature.len() - 1],
+            &format!("{signature}A"),
+            "",
+        ] {
+            assert_eq!(keys.verify(&format!("{signed}.{sig}")), None, "{sig}");
+        }
     }
 
     #[test]

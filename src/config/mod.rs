@@ -84,6 +84,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "ws_outbound_limit", default: "1024", help: "Frames queued for one WebSocket before it counts as a slow consumer and is closed (4008)." },
     Setting { key: "ws_max_frame_bytes", default: "65536", help: "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009." },
     Setting { key: "socket_send_buffer_bytes", default: "0", help: "Kernel send buffer of each client connection (SO_SNDBUF); 0 = the kernel's autotuning. A small value bounds the memory a slow client can hold in the kernel before its WebSocket queue counts as full." },
+    Setting { key: "ws_session_check_ms", default: "60000", help: "Every this often a WebSocket checks its login session again; logged out, expired or frozen closes it (4003)." },
     Setting { key: "ws_max_bad_frames", default: "10", help: "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008)." },
     Setting { key: "public_url", default: "", help: "Absolute base URL clients reach this server at (e.g. https://huddle.example.com): upload addresses, local image URLs and share links. Unset: taken from each request (Host header)." },
     Setting { key: "storage", default: "local", help: "Where uploaded images go: local (files under HUDDLE_STORAGE_DIR; this server accepts the presigned PUT and serves the image), s3 (AWS SigV4 presigned PUT) or oss (Aliyun OSS V1 presigned PUT)." },
@@ -197,7 +198,7 @@ pub enum LogFormat {
 pub struct Config {
     /// Listen address.
     pub http_addr: SocketAddr,
-    /// Database URL (may hold a password: log it through `db::redact_url`).
+    /// Database URL (may hold a password: log it through `telemetry::redact_url`).
     pub database_url: String,
     /// Pool size.
     pub database_max_connections: u32,
@@ -251,6 +252,8 @@ pub struct Config {
     pub ws_max_frame_bytes: usize,
     /// Bad frames tolerated per WebSocket.
     pub ws_max_bad_frames: u32,
+    /// How often a WebSocket re-checks its session (ms).
+    pub ws_session_check_ms: u64,
     /// SO_SNDBUF of client connections (0 = kernel autotuning).
     pub socket_send_buffer_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the client.
@@ -399,6 +402,7 @@ impl Config {
             ws_outbound_limit: positive("ws_outbound_limit", &get("ws_outbound_limit"))?,
             ws_max_frame_bytes: positive("ws_max_frame_bytes", &get("ws_max_frame_bytes"))?,
             ws_max_bad_frames: parse("ws_max_bad_frames", &get("ws_max_bad_frames"))?,
+            ws_session_check_ms: positive("ws_session_check_ms", &get("ws_session_check_ms"))?,
             socket_send_buffer_bytes: parse(
                 "socket_send_buffer_bytes",
                 &get("socket_send_buffer_bytes"),

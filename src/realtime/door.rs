@@ -87,7 +87,7 @@ async fn upgrade(
             });
         }
     }
-    let actor = MemberSession::new(session.uid, state.realtime.clone());
+    let actor = MemberSession::new(session.uid, session.session_id, state.realtime.clone());
     let payload = FrameGuard::new(payload, limits.max_frame_bytes);
     ws::WsResponseBuilder::new(actor, &req, payload)
         .frame_size(limits.max_frame_bytes)

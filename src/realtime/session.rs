@@ -19,11 +19,13 @@ use huddle_actors::room::{
     Attach, ChangeSpeaker, Detach, Leave, RemoveMember, Resume, RoomActor, RoomError, Rooms,
     SetHand,
 };
-use huddle_actors::{RoomId, SharedClock, Uid};
+use huddle_actors::{RoomId, SessionId, SharedClock, Uid};
 use serde_json::Value;
 
 use super::hub::{self, Hub};
 use super::protocol::{self, ClientOp, ErrorCode, Hello, Refusal, Request, Topic};
+use crate::auth::sessions::Sessions;
+use crate::envelope::ApiError;
 use crate::ratelimit::MessageBudget;
 
 /// Most rooms one connection may have joined at once.
@@ -42,6 +44,8 @@ pub struct WsLimits {
     pub max_frame_bytes: usize,
     /// Malformed frames tolerated.
     pub max_bad_frames: u32,
+    /// How often the connection checks its login session again.
+    pub session_check: Duration,
     /// Frames a connection may send per second (0: no limit).
     pub messages_per_second: u32,
     /// Connections one user may hold on this node (0: no limit).
@@ -51,6 +55,8 @@ pub struct WsLimits {
 /// What a session needs from the node.
 #[derive(Clone)]
 pub struct SessionDeps {
+    /// Login sessions (re-checked while connected).
+    pub sessions: Arc<Sessions>,
     /// Room actors.
     pub rooms: Rooms,
     /// The node's hub.
@@ -67,6 +73,8 @@ pub struct SessionDeps {
 pub struct MemberSession {
     conn: ConnId,
     uid: Uid,
+    /// The login session the upgrade was authenticated with.
+    session_id: SessionId,
     deps: SessionDeps,
     /// Rooms this connection joined, for detaching on exit.
     joined: HashMap<RoomId, Addr<RoomActor>>,
@@ -81,11 +89,12 @@ pub struct MemberSession {
 }
 
 impl MemberSession {
-    /// A session for `uid`.
-    pub fn new(uid: Uid, deps: SessionDeps) -> Self {
+    /// A connection of `uid`, logged in with `session_id`.
+    pub fn new(uid: Uid, session_id: SessionId, deps: SessionDeps) -> Self {
         Self {
             conn: ConnId::next(),
             uid,
+            session_id,
             joined: HashMap::new(),
             last_heard: Instant::now(),
             bad_frames: 0,
@@ -368,6 +377,26 @@ impl MemberSession {
         );
     }
 
+    /// Closes the connection (4003) once its session was logged out, expired,
+    /// or its account frozen. An outage keeps it open: it is checked again.
+    fn check_session(&mut self, ctx: &mut ws::WebsocketContext<Self>) {
+        let sessions = self.deps.sessions.clone();
+        let (session_id, uid) = (self.session_id.clone(), self.uid.clone());
+        let check = async move { sessions.check(session_id, &uid).await };
+        ctx.spawn(check.into_actor(self).map(|result, act, ctx| {
+            let reason = match result {
+                Ok(session) if session.account_frozen => "account frozen",
+                Ok(_) => return,
+                Err(ApiError::Unauthorized(_)) => "session ended: log in again",
+                Err(e) => {
+                    tracing::debug!(conn = act.conn.get(), error = %e, "session check failed");
+                    return;
+                }
+            };
+            Self::close(ctx, close::SESSION_ENDED, reason);
+        }));
+    }
+
     fn on_fragment(
         &mut self,
         item: actix_http::ws::Item,
@@ -480,6 +509,9 @@ impl Actor for MemberSession {
             } else {
                 ctx.ping(b"");
             }
+        });
+        ctx.run_interval(self.deps.limits.session_check, |act, ctx| {
+            act.check_session(ctx)
         });
         tracing::debug!(conn = self.conn.get(), uid = %self.uid, "websocket open");
     }

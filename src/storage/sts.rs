@@ -124,12 +124,14 @@ impl StsClient {
             .get(&url)
             .send()
             .await
-            .map_err(|e| unavailable(e.to_string()))?;
+            .map_err(|e| unavailable(e.without_url().to_string()))?; // the URL is signed
         let status = response.status();
-        let body: AssumeRoleResponse = response
-            .json()
-            .await
-            .map_err(|e| unavailable(format!("HTTP {status}, unreadable answer: {e}")))?;
+        let body: AssumeRoleResponse = response.json().await.map_err(|e| {
+            unavailable(format!(
+                "HTTP {status}, unreadable answer: {}",
+                e.without_url()
+            ))
+        })?;
         let creds = body.credentials.ok_or_else(|| {
             unavailable(format!(
                 "HTTP {status}: {} {}",

@@ -19,6 +19,10 @@
 //! owner last (a host's close/delete/remove is destructive), then the owner's
 //! exact request is replayed.
 //!
+//! Privacy, in every cell: no response holds the phone number (in any format,
+//! `privacy::phone_forms`) of anyone but the caller, among every user the
+//! suite has created so far.
+//!
 //! Not here: `GET /ws` (a WebSocket upgrade; its authentication is covered by
 //! `ws.rs`/`realtime.rs`), the H5 routes (`/h5/*`, authenticated by an H5
 //! WeChat/guest bearer token, not by app sessions; see `h5.rs`), and the
@@ -252,6 +256,8 @@ struct Person {
 struct Suite<'a> {
     app: &'a TestApp,
     next_mobile: u32,
+    /// Every number a person of the suite logged in with.
+    mobiles: Vec<String>,
 }
 
 impl Suite<'_> {
@@ -265,6 +271,7 @@ impl Suite<'_> {
         let mobile = self.mobile();
         let session = session_from(&self.app.login_with(&mobile, CODE).await);
         self.app.init_profile(&session, nickname).await;
+        self.mobiles.push(mobile.clone());
         Person { session, mobile }
     }
 }
@@ -426,14 +433,24 @@ fn verdict(res: &Resp, want: Want) -> Result<(), String> {
 struct Tally {
     cells: usize,
     failures: Vec<String>,
+    /// The numbers of every person so far (see [`Suite::mobiles`]).
+    mobiles: Vec<String>,
 }
 
 impl Tally {
-    fn check(&mut self, row: &Row, caller: &str, res: &Resp, want: Want) {
+    /// Checks the outcome, and that the response holds no number but the
+    /// caller's (`own`; `None` for no caller).
+    fn check(&mut self, row: &Row, caller: &str, res: &Resp, want: Want, own: Option<&str>) {
         self.cells += 1;
         if let Err(why) = verdict(res, want) {
             self.failures
                 .push(format!("{} {} as {caller}: {why}", row.method, row.path));
+        }
+        if let Some(form) = crate::privacy::other_number_in(&res.text, own, &self.mobiles) {
+            self.failures.push(format!(
+                "{} {} as {caller}: another user's number {form} in {}",
+                row.method, row.path, res.text
+            ));
         }
     }
 }
@@ -459,6 +476,7 @@ async fn authorization_matrix() {
     let mut suite = Suite {
         app: &app,
         next_mobile: 0,
+        mobiles: Vec::new(),
     };
 
     // The route list is the server's own: every operation of /docs-json that
@@ -513,6 +531,7 @@ async fn authorization_matrix() {
     let mut tally = Tally::default();
     for row in MATRIX {
         let w = world(&mut suite, &shared).await;
+        tally.mobiles.clone_from(&suite.mobiles);
         let as_person = |p: &Person| {
             let mut v = w.vars.clone();
             v.insert("MOBILE", p.mobile.clone());
@@ -533,7 +552,13 @@ async fn authorization_matrix() {
         let s = session_of(&frozen);
         let (path, params) = request(&app, row, &vars, s.as_ref(), Alter::None);
         let res = fire(&app, row, &path, &params, s.as_ref()).await;
-        tally.check(row, "frozen account", &res, frozen_want);
+        tally.check(
+            row,
+            "frozen account",
+            &res,
+            frozen_want,
+            Some(&frozen.mobile),
+        );
 
         if !public {
             let dead = match row.auth {
@@ -543,12 +568,12 @@ async fn authorization_matrix() {
             let vars = as_person(owner);
             let (path, params) = request(&app, row, &vars, None, Alter::None);
             let res = fire(&app, row, &path, &params, None).await;
-            tally.check(row, "no session", &res, dead);
+            tally.check(row, "no session", &res, dead, None);
             for (who, p) in [("expired session", &expired), ("revoked session", &revoked)] {
                 let (path, params) =
                     request(&app, row, &as_person(p), Some(&p.session), Alter::None);
                 let res = fire(&app, row, &path, &params, Some(&p.session)).await;
-                tally.check(row, who, &res, dead);
+                tally.check(row, who, &res, dead, Some(&p.mobile));
             }
         }
         if row.auth != Auth::Open {
@@ -559,7 +584,7 @@ async fn authorization_matrix() {
                 let s = session_of(owner);
                 let (path, params) = request(&app, row, &as_person(owner), s.as_ref(), alter);
                 let res = fire(&app, row, &path, &params, s.as_ref()).await;
-                tally.check(row, who, &res, E401);
+                tally.check(row, who, &res, E401, Some(&owner.mobile));
             }
         }
 
@@ -574,7 +599,7 @@ async fn authorization_matrix() {
             let s = session_of(p);
             let (path, params) = request(&app, row, &as_person(p), s.as_ref(), Alter::None);
             let res = fire(&app, row, &path, &params, s.as_ref()).await;
-            tally.check(row, RELATIONAL[i], &res, want);
+            tally.check(row, RELATIONAL[i], &res, want, Some(&p.mobile));
             if i == 0 {
                 owner_request = Some((path, params, s));
             }
@@ -584,7 +609,7 @@ async fn authorization_matrix() {
         if row.replay != Na {
             let (path, params, s) = owner_request.unwrap();
             let res = fire(&app, row, &path, &params, s.as_ref()).await;
-            tally.check(row, "replayed sign", &res, row.replay);
+            tally.check(row, "replayed sign", &res, row.replay, Some(&owner.mobile));
         }
     }
 

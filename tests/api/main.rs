@@ -14,6 +14,7 @@ mod h5;
 mod helpers;
 mod limits;
 mod openapi;
+mod privacy;
 mod process;
 mod realtime;
 #[allow(dead_code)] // the separate-process harness: faults.rs uses what ws_memory.rs does not

@@ -1,6 +1,8 @@
 //! The real binary, as an operator runs it: `huddle` on the embedded defaults in
 //! an empty directory, a captcha → login → logout round trip with the code read
-//! from the log, and a graceful stop on SIGTERM.
+//! from the log (the `log` SMS provider writes it at debug on target
+//! `huddle::sms`, so the run sets `HUDDLE_LOG=info,huddle::sms=debug`), and a
+//! graceful stop on SIGTERM.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -13,7 +15,8 @@ use serde_json::Value;
 
 use crate::helpers::{send, session_from, Resp};
 
-fn huddle() -> Command {
+/// The `huddle` binary with no `HUDDLE_*` variable of the test's environment.
+pub(crate) fn huddle() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_huddle"));
     for (k, _) in std::env::vars() {
         if k.starts_with("HUDDLE_") {
@@ -23,15 +26,69 @@ fn huddle() -> Command {
     cmd
 }
 
-struct Running {
-    child: Child,
+/// A running `huddle` and the lines it wrote (stdout, and stderr when piped).
+pub(crate) struct Running {
+    pub(crate) child: Child,
     lines: mpsc::Receiver<String>,
-    seen: Vec<String>,
+    pub(crate) seen: Vec<String>,
 }
 
 impl Running {
+    /// Spawns `cmd` with its stdout (and its stderr, when `stderr` is true)
+    /// read line by line.
+    pub(crate) fn spawn(mut cmd: Command, stderr: bool) -> Self {
+        cmd.stdout(Stdio::piped());
+        cmd.stderr(if stderr {
+            Stdio::piped()
+        } else {
+            Stdio::inherit()
+        });
+        let mut child = cmd.spawn().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        let tx_out = tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx_out.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        if let Some(err) = child.stderr.take() {
+            std::thread::spawn(move || {
+                for line in BufReader::new(err).lines().map_while(Result::ok) {
+                    if tx.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Self {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Sends SIGTERM, waits for `stopped` and the exit (asserting success),
+    /// and collects every remaining line.
+    pub(crate) fn stop(&mut self) {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        self.wait_for(|v| (v["message"] == "stopped").then_some(()));
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "exit status {status:?}");
+        while let Ok(line) = self.lines.recv_timeout(Duration::from_millis(200)) {
+            self.seen.push(line);
+        }
+    }
+
     /// The next JSON log line for which `pick` answers something.
-    fn wait_for<T>(&mut self, mut pick: impl FnMut(&Value) -> Option<T>) -> T {
+    pub(crate) fn wait_for<T>(&mut self, mut pick: impl FnMut(&Value) -> Option<T>) -> T {
         loop {
             let line = self
                 .lines
@@ -52,7 +109,8 @@ impl Running {
     }
 }
 
-fn signed_form(params: &[(&str, &str)], secret: &str) -> Vec<(String, String)> {
+/// `params` with `ts` (now) and their `sign` under `secret`.
+pub(crate) fn signed_form(params: &[(&str, &str)], secret: &str) -> Vec<(String, String)> {
     let mut all: Vec<(String, String)> = params
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -67,28 +125,13 @@ fn signed_form(params: &[(&str, &str)], secret: &str) -> Vec<(String, String)> {
 #[actix_web::test]
 async fn fresh_directory_run_login_logout_and_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = huddle()
-        .current_dir(dir.path())
+    let mut cmd = huddle();
+    cmd.current_dir(dir.path())
         .env("HUDDLE_HTTP_ADDR", "127.0.0.1:0")
         .env("HUDDLE_LOG_FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let mut run = Running {
-        child,
-        lines: rx,
-        seen: Vec::new(),
-    };
+        // the log SMS provider writes codes at debug on huddle::sms only
+        .env("HUDDLE_LOG", huddle::sms::LOG_FILTER_FOR_CODES);
+    let mut run = Running::spawn(cmd, false);
 
     let addr: String = run.wait_for(|v| {
         (v["message"] == "listening").then(|| v["addr"].as_str().unwrap().to_owned())
@@ -110,15 +153,17 @@ async fn fresh_directory_run_login_logout_and_sigterm() {
     )
     .await
     .ok();
-    let (code, to) = run.wait_for(|v| {
-        (v["target"] == "huddle::sms").then(|| {
+    let (code, to, level) = run.wait_for(|v| {
+        (v["target"] == "huddle::sms" && v["code"].is_string()).then(|| {
             (
                 v["code"].as_str().unwrap().to_owned(),
                 v["to"].as_str().unwrap().to_owned(),
+                v["level"].as_str().unwrap().to_owned(),
             )
         })
     });
     assert_eq!(to, "+86 138****5678", "the number is masked in logs");
+    assert_eq!(level, "DEBUG", "the code is logged at debug only");
 
     let res: Resp = send(
         client
@@ -140,20 +185,19 @@ async fn fresh_directory_run_login_logout_and_sigterm() {
     .await;
     assert_eq!(res.body["message"], "退出成功");
 
-    let pid = run.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    run.wait_for(|v| (v["message"] == "stopped").then_some(()));
-    let status = run.child.wait().unwrap();
-    assert!(status.success(), "exit status {status:?}");
-    while let Ok(line) = run.lines.recv_timeout(Duration::from_millis(200)) {
-        run.seen.push(line);
-    }
+    run.stop();
 
     let log = run.seen.join("\n");
+    assert!(
+        log.contains("HUDDLE_LOG=info,huddle::sms=debug"),
+        "the start says where the log provider's codes go"
+    );
+    for line in &run.seen {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if v["level"] != "DEBUG" {
+            assert!(!line.contains(&code), "the code above debug: {line}");
+        }
+    }
     assert!(
         log.contains("\"request_id\""),
         "request logs carry the request id"

@@ -224,3 +224,41 @@ async fn attempt_raw(url: String) -> Raw {
         other => panic!("unexpected first message: {other:?}"),
     }
 }
+
+#[actix_web::test]
+async fn a_socket_closes_once_its_session_is_logged_out_or_its_account_frozen() {
+    let app = spawn_huddle_with(|c| c.ws_session_check_ms = 100).await;
+    let a = app.user("13800600121", "Ann").await;
+    let b = app.user("13800600122", "Bob").await;
+    let c = app.user("13800600123", "Cat").await;
+    let mut ws_a = app.ws(&a).await;
+    let mut ws_b = app.ws(&b).await;
+    let mut ws_c = app.ws(&c).await;
+    // a second login of Ann (another device) is another session: it stays
+    app.clock.advance(61_000); // one captcha per number per minute
+    let a2 = app.login("13800600121").await;
+    let mut ws_a2 = app.ws(&a2).await;
+
+    app.post("/account/logout").user(&a).send().await.ok();
+    let ((code, reason), _) = ws_a.until_closed().await;
+    assert_eq!(
+        (code, reason.as_str()),
+        (4003, "session ended: log in again")
+    );
+
+    let out = app.cli(&["account", "freeze", &b.uid]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let ((code, reason), _) = ws_b.until_closed().await;
+    assert_eq!((code, reason.as_str()), (4003, "account frozen"));
+
+    // the others are untouched, well past several checks
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    for ws in [&mut ws_c, &mut ws_a2] {
+        assert_eq!(ws.request("ping", json!({})).await["type"], "pong");
+        assert!(ws.closed.is_none());
+    }
+}
