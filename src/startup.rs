@@ -310,6 +310,20 @@ impl Application {
             hub = hub.with_subscriptions(cluster.subscriptions().clone());
         }
         let hub = hub.start();
+        let uploads = Uploads::new(
+            &config.services,
+            crate::auth::derive_key(jwt_secret.as_bytes(), "huddle local upload addresses v1"),
+            http_client.clone(),
+        );
+        if let Some(store) = uploads.local() {
+            match store.remove_leftovers() {
+                Ok(0) => {}
+                Ok(removed) => {
+                    tracing::info!(removed, "removed partial uploads an earlier crash left")
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot look for partial uploads"),
+            }
+        }
         let sessions = Arc::new(Sessions::new(
             jwt_secret.as_bytes(),
             repo.clone(),
@@ -354,11 +368,7 @@ impl Application {
             bus,
             rtc,
             realtime,
-            uploads: Uploads::new(
-                &config.services,
-                crate::auth::derive_key(jwt_secret.as_bytes(), "huddle local upload addresses v1"),
-                http_client.clone(),
-            ),
+            uploads,
             previews: Previewer::new(config.services.link_preview.clone()),
             h5_sessions: H5Sessions::new(
                 &crate::auth::derive_key(jwt_secret.as_bytes(), "huddle h5 sessions v1"),

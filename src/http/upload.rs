@@ -36,6 +36,10 @@ impl From<StorageError> for ApiError {
                 tracing::warn!(error = %why, "storage provider unavailable");
                 Self::Unavailable("storage provider unavailable".into())
             }
+            StorageError::Full(why) => {
+                tracing::error!(error = %why, "the image store is out of space");
+                Self::Unavailable("the image store is out of space".into())
+            }
             StorageError::Io(_) => Self::internal(e),
         }
     }

@@ -209,21 +209,20 @@ async fn send_card(
             "对方已将你拉黑，无法发送名片",
         ));
     }
-    let now = state.clock.now_ms();
-    let first_time = state
+    let me = existing_user(&state, &call.uid, &call.uid).await?;
+    // The card and its inbox message are one transaction: a crash between
+    // them would keep the card and lose the message for good (a retry finds
+    // the card and sends nothing).
+    let delivered = state
         .repo
         .run(SendCard {
             from: call.uid.clone(),
-            to: to.clone(),
-            now,
+            notice: notices::card_received(&to, &call.uid, &me.nickname),
+            to,
+            now: state.clock.now_ms(),
         })
         .await?;
-    if first_time {
-        let me = existing_user(&state, &call.uid, &call.uid).await?;
-        state
-            .deliver(vec![notices::card_received(&to, &call.uid, &me.nickname)])
-            .await?;
-    }
+    state.publish_messages(delivered.into_iter().collect());
     ok_with(Empty {}, "对方已收到你的名片")
 }
 

@@ -89,24 +89,47 @@ impl LocalStore {
     }
 
     /// Stores `bytes` as `key`, atomically (a reader never sees half a file).
+    /// A failed write leaves nothing behind: no file under `key`, no partial
+    /// file. A full disk (or quota) answers [`StorageError::Full`].
     pub async fn write(&self, key: &ObjectKey, bytes: &[u8]) -> Result<(), StorageError> {
         let path = self.path_of(key);
         let parent = path.parent().unwrap_or(Path::new("."));
         tokio::fs::create_dir_all(parent)
             .await
-            .map_err(|e| StorageError::Io(format!("cannot create {}: {e}", parent.display())))?;
+            .map_err(|e| io_error(format!("cannot create {}", parent.display()), &e))?;
         let partial = path.with_extension(format!("part-{}", uuid::Uuid::new_v4().simple()));
-        tokio::fs::write(&partial, bytes)
-            .await
-            .map_err(|e| StorageError::Io(format!("cannot write {}: {e}", partial.display())))?;
-        if let Err(e) = tokio::fs::rename(&partial, &path).await {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(StorageError::Io(format!(
-                "cannot move the upload to {}: {e}",
-                path.display()
-            )));
+        write_then_rename(&partial, &path, bytes).await
+    }
+
+    /// Removes the partial files (`*.part-<uuid>`) a crash in the middle of a
+    /// write left under the store's directory; answers how many. Run at
+    /// start, before any upload can be in flight.
+    pub fn remove_leftovers(&self) -> std::io::Result<usize> {
+        fn walk(dir: &Path, removed: &mut usize) -> std::io::Result<()> {
+            let entries = match std::fs::read_dir(dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(e),
+            };
+            for entry in entries {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    walk(&path, removed)?;
+                } else if path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| e.starts_with("part-"))
+                {
+                    std::fs::remove_file(&path)?;
+                    *removed += 1;
+                }
+            }
+            Ok(())
         }
-        Ok(())
+        let mut removed = 0;
+        walk(&self.dir, &mut removed)?;
+        Ok(removed)
     }
 
     /// The bytes of `key`, if uploaded.
@@ -116,6 +139,51 @@ impl LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(StorageError::Io(format!("cannot read {key}: {e}"))),
         }
+    }
+}
+
+/// Writes `bytes` to `partial`, then renames it to `path`; on any failure the
+/// partial file is removed.
+async fn write_then_rename(partial: &Path, path: &Path, bytes: &[u8]) -> Result<(), StorageError> {
+    if let Err(e) = tokio::fs::write(partial, bytes).await {
+        remove_partial(partial).await;
+        return Err(io_error(format!("cannot write {}", partial.display()), &e));
+    }
+    if let Err(e) = tokio::fs::rename(partial, path).await {
+        remove_partial(partial).await;
+        return Err(io_error(
+            format!("cannot move the upload to {}", path.display()),
+            &e,
+        ));
+    }
+    Ok(())
+}
+
+async fn remove_partial(partial: &Path) {
+    match tokio::fs::remove_file(partial).await {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            tracing::warn!(path = %partial.display(), error = %e, "cannot remove a partial upload")
+        }
+    }
+}
+
+/// Whether `e` says the disk or the quota is full (ENOSPC, EDQUOT, EFBIG).
+fn is_out_of_space(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind;
+    matches!(
+        e.kind(),
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded | ErrorKind::FileTooLarge
+    )
+}
+
+/// `e` while doing `what`, as a storage error.
+fn io_error(what: String, e: &std::io::Error) -> StorageError {
+    if is_out_of_space(e) {
+        StorageError::Full(format!("{what}: {e}"))
+    } else {
+        StorageError::Io(format!("{what}: {e}"))
     }
 }
 
@@ -158,6 +226,87 @@ mod tests {
             stranger.verify(&key(), "1000", signature, 0).is_err(),
             "another server"
         );
+    }
+
+    /// Every entry under `dir`, recursively, relative to it.
+    fn files_under(dir: &Path) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut stack = vec![dir.to_path_buf()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = entry.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    out.push(p.strip_prefix(dir).unwrap_or(&p).display().to_string());
+                }
+            }
+        }
+        out
+    }
+
+    /// A write that fails half-way (here: into `/dev/full`, which answers
+    /// ENOSPC like a full disk) leaves no partial file and says "full".
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_failed_write_leaves_no_partial_file_and_a_full_disk_says_so() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("a.jpg");
+        let partial = dir.path().join("a.part-0123");
+        std::os::unix::fs::symlink("/dev/full", &partial).expect("symlink");
+        let err = write_then_rename(&partial, &path, &[0xFF, 0xD8, 0xFF, 0xE0])
+            .await
+            .expect_err("/dev/full refuses the bytes");
+        assert!(matches!(err, StorageError::Full(_)), "{err:?}");
+        assert!(
+            std::fs::symlink_metadata(&partial).is_err(),
+            "the partial file is removed"
+        );
+        assert_eq!(files_under(dir.path()), Vec::<String>::new());
+    }
+
+    /// Other failures (the directory cannot be made: its parent is a file)
+    /// are plain I/O errors, and nothing is left behind either.
+    #[tokio::test]
+    async fn a_directory_that_cannot_be_made_is_an_io_error() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("image"), b"a file").expect("file");
+        let store = LocalStore::new(dir.path(), b"k".to_vec());
+        let err = store
+            .write(&key(), &[0xFF, 0xD8, 0xFF, 0xE0])
+            .await
+            .expect_err("image/ is a file");
+        assert!(matches!(err, StorageError::Io(_)), "{err:?}");
+        assert_eq!(files_under(dir.path()), vec!["image".to_owned()]);
+    }
+
+    #[tokio::test]
+    async fn writes_are_stored_whole_and_read_back() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = LocalStore::new(dir.path(), b"k".to_vec());
+        let bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+        store.write(&key(), &bytes).await.expect("written");
+        assert_eq!(store.read(&key()).await.ok().flatten(), Some(bytes));
+        assert_eq!(files_under(dir.path()), vec![key().to_string()]);
+    }
+
+    #[tokio::test]
+    async fn leftovers_of_a_crash_are_removed_and_images_kept() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = LocalStore::new(dir.path(), b"k".to_vec());
+        store
+            .write(&key(), &[0xFF, 0xD8, 0xFF])
+            .await
+            .expect("written");
+        let image_dir = dir.path().join(key().to_string());
+        let image_dir = image_dir.parent().expect("a parent");
+        std::fs::write(image_dir.join("x.part-0123"), b"half").expect("leftover");
+        std::fs::write(dir.path().join("y.part-4567"), b"half").expect("leftover");
+        assert_eq!(store.remove_leftovers().expect("walked"), 2);
+        assert_eq!(files_under(dir.path()), vec![key().to_string()]);
+        assert_eq!(store.remove_leftovers().expect("walked"), 0);
+        let missing = LocalStore::new(dir.path().join("not yet"), b"k".to_vec());
+        assert_eq!(missing.remove_leftovers().expect("nothing to walk"), 0);
     }
 
     #[test]

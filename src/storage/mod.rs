@@ -39,6 +39,10 @@ pub enum StorageError {
     /// Reading or writing a file failed.
     #[error("storage I/O: {0}")]
     Io(String),
+    /// The local store's disk (or the user's quota) is full: nothing was
+    /// stored, and uploads work again once space is freed.
+    #[error("storage full: {0}")]
+    Full(String),
 }
 
 /// A presigned upload.

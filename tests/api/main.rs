@@ -9,6 +9,7 @@ mod club;
 mod envelope;
 mod event;
 mod fakes;
+mod faults;
 mod h5;
 #[allow(dead_code)] // shared harness: not every helper is used by every suite yet
 mod helpers;
@@ -17,7 +18,6 @@ mod openapi;
 mod privacy;
 mod process;
 mod realtime;
-#[allow(dead_code)] // the separate-process harness: faults.rs uses what ws_memory.rs does not
 mod remote;
 mod restart;
 mod room;

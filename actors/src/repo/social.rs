@@ -3,6 +3,7 @@
 use actix::Message;
 use sqlx::Row;
 
+use super::message::{insert_messages, Delivery, NewMessage};
 use super::page::{keyset, PageQuery};
 use super::profile::{user_view, UserView, USER_VIEW_COLUMNS};
 use super::{repo_handlers, RepoResult};
@@ -124,29 +125,40 @@ async fn entries(
         .collect()
 }
 
-/// `from` sends their card to `to`. Answers true when `to` did not hold it yet.
+/// `from` sends their card to `to`. The first time, the card and `to`'s inbox
+/// message (`notice`) are written in one transaction, so a crash cannot keep
+/// one without the other; answers the message then, `None` when `to` already
+/// held the card.
 #[derive(Message, Debug)]
-#[rtype(result = "RepoResult<bool>")]
+#[rtype(result = "RepoResult<Option<Delivery>>")]
 pub struct SendCard {
     /// The card's owner.
     pub from: Uid,
     /// Who receives it.
     pub to: Uid,
+    /// The message `to` gets the first time.
+    pub notice: NewMessage,
     /// Now (ms).
     pub now: i64,
 }
 
-async fn send_card(db: Db, m: SendCard) -> RepoResult<bool> {
+async fn send_card(db: Db, m: SendCard) -> RepoResult<Option<Delivery>> {
+    let mut tx = db.begin_write().await?;
     let done = sqlx::query(
         "INSERT INTO cards (holder_uid, owner_uid, created_at) VALUES ($1, $2, $3) ON CONFLICT (holder_uid, owner_uid) DO NOTHING",
     )
     .bind(m.to.as_str())
     .bind(m.from.as_str())
     .bind(m.now)
-    .execute(db.pool())
+    .execute(&mut *tx)
     .await?
     .rows_affected();
-    Ok(done == 1)
+    if done != 1 {
+        return Ok(None);
+    }
+    let delivered = insert_messages(&mut tx, vec![m.notice], m.now).await?;
+    tx.commit().await?;
+    Ok(delivered.into_iter().next())
 }
 
 /// Removes `owner`'s card from `holder`'s card holder (idempotent).

@@ -946,7 +946,7 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/upload/{key:.+}",
         tags: &[Tag::Aliyun],
         summary: "Upload an image to a presigned address (local store)",
-        description: "The `uploadAddress` of `POST /aliyun/image/upload` when `HUDDLE_STORAGE=local`: the body is the image (JPEG, PNG, GIF or WebP, at most `HUDDLE_STORAGE_MAX_IMAGE_BYTES`). A missing, expired or wrong signature is 403; with another store this path answers 404.",
+        description: "The `uploadAddress` of `POST /aliyun/image/upload` when `HUDDLE_STORAGE=local`: the body is the image (JPEG, PNG, GIF or WebP, at most `HUDDLE_STORAGE_MAX_IMAGE_BYTES`). A missing, expired or wrong signature is 403; a full image store is 503 (`the image store is out of space`, nothing stored); with another store this path answers 404.",
         auth: Auth::None,
         params: &[
             param(
