@@ -696,6 +696,24 @@ async fn resume_past_the_time_window_answers_a_fresh_snapshot() {
 
 // ---------------------------------------------------------------- heartbeat, shutdown
 
+/// Moves the clock past the grace period until `uid` is out of the room: the
+/// grace period starts when the room learns of the detach, which may come
+/// after the client saw its close frame.
+async fn advance_until_gone(app: &TestApp, host: &Session, room: &str, uid: &str) {
+    let deadline = std::time::Instant::now() + WAIT;
+    loop {
+        app.clock.advance(10_001);
+        if !member_uids(&app.room(host, room).await)
+            .iter()
+            .any(|u| u == uid)
+        {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{uid} never left");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[actix_web::test]
 async fn a_silent_connection_is_closed_and_leaves_its_rooms() {
     let app = spawn_huddle_with(|c| {
@@ -788,7 +806,7 @@ async fn bad_frames_get_errors_and_too_many_close_the_socket() {
     assert_eq!(code, 1008);
     assert_eq!(frames.last().unwrap()["code"], "bad_frame");
     // that exit path detached the socket from its room too
-    app.clock.advance(10_001);
+    advance_until_gone(&app, &host, &room, &a.uid).await;
     let left = ws_host
         .take(|f| f["type"] == "room.member_left" && f["uid"] == a.uid.as_str())
         .await;
@@ -922,7 +940,7 @@ async fn a_slow_consumer_is_cut_off_while_others_keep_receiving() {
         "the slow consumer was cut off, not buffered: {got}"
     );
     // its seat is released like any dropped connection's
-    app.clock.advance(10_001);
+    advance_until_gone(&app, &host, &room, &c.uid).await;
     let left = ws_a
         .take(|f| f["type"] == "room.member_left" && f["uid"] == c.uid.as_str())
         .await;
