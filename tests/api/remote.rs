@@ -263,17 +263,7 @@ impl Remote {
 
     /// The signed `/ws` URL for `s`.
     pub(crate) fn ws_url(&self, s: &Session) -> String {
-        let ts = fresh_ts().to_string();
-        let params = [
-            ("accessToken", s.token.as_str()),
-            ("ts", ts.as_str()),
-            ("uid", s.uid.as_str()),
-        ];
-        let sign = signature::sign(params.iter().copied(), &s.secret);
-        format!(
-            "ws://{}/ws?uid={}&accessToken={}&ts={ts}&sign={sign}",
-            self.addr, s.uid, s.token
-        )
+        crate::ws::signed_ws_url(&self.addr, s, fresh_ts())
     }
 
     /// Voice token, WebSocket, `join`: the join ack.

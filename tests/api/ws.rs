@@ -41,20 +41,25 @@ pub struct Refused {
     pub retry_after: Option<String>,
 }
 
+/// The `/ws` URL on `addr` for `s`, credentials in the query, signed at `ts`.
+pub fn signed_ws_url(addr: &str, s: &Session, ts: i64) -> String {
+    let ts = ts.to_string();
+    let params = [
+        ("accessToken", s.token.as_str()),
+        ("ts", ts.as_str()),
+        ("uid", s.uid.as_str()),
+    ];
+    let sign = signature::sign(params.iter().copied(), &s.secret);
+    format!(
+        "ws://{addr}/ws?uid={}&accessToken={}&ts={ts}&sign={sign}",
+        s.uid, s.token
+    )
+}
+
 impl TestApp {
     /// The signed `/ws` URL for `s` (credentials in the query).
     pub fn ws_url(&self, s: &Session) -> String {
-        let ts = self.fresh_ts().to_string();
-        let params = [
-            ("accessToken", s.token.as_str()),
-            ("ts", ts.as_str()),
-            ("uid", s.uid.as_str()),
-        ];
-        let sign = signature::sign(params.iter().copied(), &s.secret);
-        format!(
-            "ws://{}/ws?uid={}&accessToken={}&ts={ts}&sign={sign}",
-            self.addr, s.uid, s.token
-        )
+        signed_ws_url(&self.addr.to_string(), s, self.fresh_ts())
     }
 
     /// Connects as `s` and reads `hello`.
