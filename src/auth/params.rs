@@ -74,14 +74,16 @@ impl Params {
                 }
             }
             BodyKind::Json => {
-                let value: serde_json::Value = serde_json::from_slice(body)
-                    .map_err(|e| ApiError::BadRequest(format!("body is not valid JSON: {e}")))?;
-                let serde_json::Value::Object(map) = value else {
-                    return Err(ApiError::BadRequest(
-                        "JSON body must be an object of parameters".into(),
-                    ));
-                };
-                for (k, v) in map {
+                // Read member by member: a `serde_json::Map` would keep only
+                // the last of a repeated key, which must be refused instead.
+                let JsonMembers(members) = serde_json::from_slice(body).map_err(|e| {
+                    if e.is_data() {
+                        ApiError::BadRequest("JSON body must be an object of parameters".into())
+                    } else {
+                        ApiError::BadRequest(format!("body is not valid JSON: {e}"))
+                    }
+                })?;
+                for (k, v) in members {
                     let text = match v {
                         serde_json::Value::String(s) => s,
                         other => other.to_string(),
@@ -155,6 +157,34 @@ impl Params {
     }
 }
 
+/// The members of a JSON object in the order written, repeated keys kept.
+struct JsonMembers(Vec<(String, serde_json::Value)>);
+
+impl<'de> serde::Deserialize<'de> for JsonMembers {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Members;
+        impl<'de> serde::de::Visitor<'de> for Members {
+            type Value = JsonMembers;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object of parameters")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonMembers, A::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry()? {
+                    members.push(member);
+                }
+                Ok(JsonMembers(members))
+            }
+        }
+        deserializer.deserialize_map(Members)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +228,33 @@ mod tests {
         assert_eq!(p.iter().collect::<Vec<_>>(), vec![("a", "2"), ("ts", "1")]);
         assert!(Params::parse("a=1", BodyKind::Form, b"a=2").is_err());
         assert!(Params::parse("a=1&a=2", BodyKind::None, b"").is_err());
+    }
+
+    // Found by fuzz/fuzz_targets/params_signature.rs: a JSON body kept the
+    // last of a repeated key (serde_json's map), so `{"ts":1,"ts":2}` was
+    // accepted as ts=2 while the query and form bodies refuse repeats.
+    #[test]
+    fn json_duplicate_keys_are_refused() {
+        let e = Params::parse("", BodyKind::Json, br#"{"ts":1,"ts":2,"sign":"x"}"#).unwrap_err();
+        assert!(
+            matches!(&e, ApiError::BadRequest(m) if m == "parameter ts given twice"),
+            "{e:?}"
+        );
+        assert!(Params::parse("", BodyKind::Json, br#"{"a":"1","b":{"a":2},"a":"1"}"#).is_err());
+        let message = |body: &[u8]| match Params::parse("", BodyKind::Json, body) {
+            Err(ApiError::BadRequest(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message(b"[1,2]"),
+            "JSON body must be an object of parameters"
+        );
+        assert_eq!(
+            message(b"\"ts\""),
+            "JSON body must be an object of parameters"
+        );
+        assert!(message(b"{oops").starts_with("body is not valid JSON: "));
+        assert!(message(br#"{"a":1} x"#).starts_with("body is not valid JSON: "));
     }
 
     #[test]

@@ -321,7 +321,7 @@ async fn invite(
         return Err(ApiError::BadRequest("you cannot invite yourself".into()));
     }
     existing_user(&state, &call.uid, &invitee).await?;
-    visible_room(&state, &call, &room_id, false).await?;
+    let snapshot = visible_room(&state, &call, &room_id, false).await?;
     let allowed = state
         .repo
         .run(MayInvite {
@@ -338,25 +338,21 @@ async fn invite(
         .limiter
         .action(Action::Invite, call.uid.as_str())
         .await?;
-    let room = state
+    let me = existing_user(&state, &call.uid, &call.uid).await?;
+    // The invitation and its inbox message are one transaction (the room
+    // actor persists both): a crash cannot keep one without the other.
+    let (room, delivered) = state
         .rooms
         .ask(
             &room_id,
             Invite {
                 inviter: call.uid.clone(),
                 invitee: invitee.clone(),
+                notice: notices::room_invite(&invitee, &call.uid, &me.nickname, &snapshot.room),
             },
         )
         .await?;
-    let me = existing_user(&state, &call.uid, &call.uid).await?;
-    state
-        .deliver(vec![notices::room_invite(
-            &invitee,
-            &call.uid,
-            &me.nickname,
-            &room,
-        )])
-        .await?;
+    state.publish_messages(delivered);
     state.bus.publish(Notification::RoomInvited {
         room_id: room.room_id.clone(),
         room_name: room.name.clone(),

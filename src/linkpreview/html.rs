@@ -22,7 +22,9 @@ pub fn decode_entities(text: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest.find(';').filter(|&e| e <= 10);
+        // A reference is at most 10 bytes before its ';' (`&#x10FFFF;`): look
+        // no further, or a page of '&' without ';' costs quadratic time.
+        let end = rest.bytes().take(11).position(|b| b == b';');
         let decoded = end.and_then(|e| {
             let name = &rest[1..e];
             let ch = match name {
@@ -42,7 +44,9 @@ pub fn decode_entities(text: &str) -> String {
                     } else {
                         None
                     };
-                    code.and_then(char::from_u32)
+                    // `&#0;` is U+FFFD, as in browsers (NUL cannot be stored in a TEXT column).
+                    code.map(|c| if c == 0 { 0xFFFD } else { c })
+                        .and_then(char::from_u32)
                 }
             };
             ch.map(|c| (c, e))
@@ -62,8 +66,11 @@ pub fn decode_entities(text: &str) -> String {
     out
 }
 
+/// Entities decoded, NUL characters dropped, white space collapsed; `None`
+/// when nothing is left.
 fn clean(text: &str) -> Option<String> {
     let collapsed = decode_entities(text)
+        .replace('\0', "")
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
@@ -205,6 +212,42 @@ mod tests {
             page_meta("<meta property=og:title content=\"unterminated"),
             PageMeta::default()
         );
+    }
+
+    // Found by fuzz/fuzz_targets/link_preview_html.rs: a raw NUL (or `&#0;`)
+    // in a title or content reached the preview, which PostgreSQL cannot
+    // store in a TEXT column.
+    #[test]
+    fn nul_never_reaches_a_field() {
+        let m = page_meta(
+            "<meta property=og:description conten\0t=\"&&&;\"><title>a\0b &#0; c</title>\
+             <meta property=\"og:url\" content=\"&#0;\"><meta property=og:image content=\"\0\">",
+        );
+        assert_eq!(m.title.as_deref(), Some("ab \u{fffd} c"));
+        assert_eq!(m.url.as_deref(), Some("\u{fffd}"));
+        assert_eq!(m.image, None);
+        assert_eq!(m.description, None);
+        assert_eq!(decode_entities("&#0;&#x0;&#x00000;"), "\u{fffd}".repeat(3));
+        // The fuzzer's input, escaped into an og:title.
+        let m = page_meta(
+            "<meta property=\"og:title\" content=\"&lt;meta conten\0t=&quot;&amp;&amp;;&quot;&gt;\">",
+        );
+        assert_eq!(m.title.as_deref(), Some("<meta content=\"&&;\">"));
+    }
+
+    // A page of '&' without ';' took quadratic time (each '&' searched the
+    // rest of the page for ';'): 1 MiB, the preview read cap, took about 30 s
+    // of CPU in release, blocking the worker past the fetch deadline.
+    #[test]
+    fn many_ampersands_decode_in_linear_time() {
+        let page = format!("<title>{}</title>", "&".repeat(1 << 20));
+        let started = std::time::Instant::now();
+        let m = page_meta(&page);
+        let took = started.elapsed();
+        assert_eq!(m.title.map(|t| t.len()), Some(1 << 20));
+        assert!(took < std::time::Duration::from_secs(5), "took {took:?}");
+        let spaced = "&amp;x&".repeat(1 << 16) + ";";
+        assert_eq!(decode_entities(&spaced), "&x&".repeat(1 << 16) + ";");
     }
 
     #[test]

@@ -480,6 +480,18 @@ async fn check_after_restart(
         "a card row without its inbox message (the notice is lost for good: a retry \
          finds the card and sends nothing)"
     );
+    // Nor an invitation without its message.
+    assert_eq!(
+        db_scalar(
+            database_url,
+            "SELECT COUNT(*) FROM room_invites i WHERE NOT EXISTS (SELECT 1 FROM messages m \
+             WHERE m.uid = i.uid AND m.origin_uid = i.inviter_uid \
+             AND m.url = 'chaoqer://room/' || i.room_id)"
+        )
+        .await,
+        0,
+        "an invitation row without its inbox message"
+    );
 
     // Rooms: every acknowledged room that was open is open, readable and
     // listed; every acknowledged close stuck.

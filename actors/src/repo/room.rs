@@ -5,6 +5,7 @@ use actix::Message;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::message::{insert_messages, Delivery, NewMessage};
 use super::page::{keyset, PageQuery};
 use super::{repo_handlers, RepoResult};
 use crate::db::Db;
@@ -92,8 +93,11 @@ async fn get_room(db: Db, m: GetRoom) -> RepoResult<Option<Room>> {
 }
 
 /// Records an invite (idempotent).
+/// The invitation and the invitee's inbox message (`notice`) are written in
+/// one transaction, so a crash cannot keep one without the other; answers the
+/// stored message.
 #[derive(Message, Debug)]
-#[rtype(result = "RepoResult<()>")]
+#[rtype(result = "RepoResult<Vec<Delivery>>")]
 pub struct AddInvite {
     /// Which room.
     pub room_id: RoomId,
@@ -101,19 +105,24 @@ pub struct AddInvite {
     pub uid: Uid,
     /// Who invites.
     pub inviter: Uid,
+    /// The message the invitee gets (every time they are invited).
+    pub notice: NewMessage,
     /// Now (ms).
     pub now: i64,
 }
 
-async fn add_invite(db: Db, m: AddInvite) -> RepoResult<()> {
+async fn add_invite(db: Db, m: AddInvite) -> RepoResult<Vec<Delivery>> {
+    let mut tx = db.begin_write().await?;
     sqlx::query("INSERT INTO room_invites (room_id, uid, inviter_uid, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (room_id, uid) DO NOTHING")
         .bind(m.room_id.as_str())
         .bind(m.uid.as_str())
         .bind(m.inviter.as_str())
         .bind(m.now)
-        .execute(db.pool())
+        .execute(&mut *tx)
         .await?;
-    Ok(())
+    let delivered = insert_messages(&mut tx, vec![m.notice], m.now).await?;
+    tx.commit().await?;
+    Ok(delivered)
 }
 
 /// Closes a room; false when it was already closed or does not exist.

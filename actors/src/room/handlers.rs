@@ -15,6 +15,7 @@ use super::{LiveMember, MemberCard, RoomActor, RoomError, RoomSnapshot, MAX_WATC
 use crate::bus::Notification;
 use crate::ids::Uid;
 use crate::outbound::{ConnId, Frame, Outbound, Outbox};
+use crate::repo::message::{Delivery, NewMessage};
 use crate::repo::room::{AddInvite, CloseRoom, LoadRoomRoles, RemoveFromRoom, Room, SetSpeaker};
 
 type Reply<T> = ResponseActFuture<RoomActor, Result<T, RoomError>>;
@@ -528,18 +529,22 @@ impl Handler<Snapshot> for RoomActor {
     }
 }
 
-/// `inviter` (the host or a live member) invites `invitee`. Persisted before answering.
+/// `inviter` (the host or a live member) invites `invitee`. Persisted with
+/// the invitee's inbox message before answering; answers the room and the
+/// stored message.
 #[derive(Message, Debug, Clone)]
-#[rtype(result = "Result<Room, RoomError>")]
+#[rtype(result = "Result<(Room, Vec<Delivery>), RoomError>")]
 pub struct Invite {
     /// Who invites.
     pub inviter: Uid,
     /// Whom.
     pub invitee: Uid,
+    /// The message the invitee gets.
+    pub notice: NewMessage,
 }
 
 impl Handler<Invite> for RoomActor {
-    type Result = Reply<Room>;
+    type Result = Reply<(Room, Vec<Delivery>)>;
 
     fn handle(&mut self, msg: Invite, ctx: &mut Self::Context) -> Self::Result {
         let uid = msg.inviter.clone();
@@ -558,16 +563,17 @@ impl Handler<Invite> for RoomActor {
                 room_id: act.room.room_id.clone(),
                 uid: msg.invitee.clone(),
                 inviter: msg.inviter,
+                notice: msg.notice,
                 now,
             })
         });
         Box::pin(checked.then(move |persist, act, _| {
             async move { Ok(repo.run(persist?).await?) }
                 .into_actor(act)
-                .map(move |result: Result<(), RoomError>, act, _| {
-                    result?;
+                .map(move |result: Result<Vec<Delivery>, RoomError>, act, _| {
+                    let delivered = result?;
                     act.invitees.insert(invitee);
-                    Ok(act.room.clone())
+                    Ok((act.room.clone(), delivered))
                 })
         }))
     }
