@@ -399,6 +399,20 @@ mod tests {
     const ROOM: &str = "0123456789abcdef0123456789abcdef";
     const USER: &str = "fedcba9876543210fedcba9876543210";
 
+    // Found by fuzz/fuzz_targets/ws_decode.rs: without serde_json's
+    // `float_roundtrip`, a float id came back one unit in the last place off.
+    #[test]
+    fn float_ids_are_echoed_exactly() {
+        for id in ["3.9223372036022547e21", "0.1", "1e-7", "123456789.12345679"] {
+            let request = decode(&format!(r#"{{"op":"ping","id":{id}}}"#)).unwrap();
+            let sent: Value = serde_json::from_str(id).unwrap();
+            assert_eq!(request.id.as_ref(), Some(&sent), "{id}");
+            let pong: Value = serde_json::from_str(&pong(request.id.as_ref(), 0)).unwrap();
+            assert_eq!(pong["id"], sent, "{id}");
+            assert_eq!(pong["id"].as_f64(), id.parse::<f64>().ok(), "{id}");
+        }
+    }
+
     #[test]
     fn decodes_every_op() {
         let room = RoomId::parse(ROOM).unwrap();
