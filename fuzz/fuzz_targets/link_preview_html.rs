@@ -6,6 +6,7 @@
 
 #![no_main]
 
+use huddle::http::pages::escape_html;
 use huddle::linkpreview::html::{decode_entities, page_meta, PageMeta};
 use libfuzzer_sys::fuzz_target;
 
@@ -31,7 +32,7 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(decoded, html);
     }
     assert!(!decoded.contains('\0') || html.contains('\0'), "{html:?}");
-    let escaped = escape(&html);
+    let escaped = escape_html(&html);
     assert_eq!(decode_entities(&escaped), html, "escaped {escaped:?}");
 
     // Any text, escaped into an og:title or a <title>, reads back as that text
@@ -71,20 +72,4 @@ fn check_meta(meta: &PageMeta, page_len: usize) {
 fn collapse(text: &str) -> Option<String> {
     let collapsed = text.split_whitespace().collect::<Vec<_>>().join(" ");
     (!collapsed.is_empty()).then_some(collapsed)
-}
-
-/// The minimal HTML escaping for text inside a double-quoted attribute or an element.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }

@@ -24,6 +24,16 @@ pub use session::{SessionDeps, WsLimits};
 use actix_http::ws::{CloseCode, CloseReason, ProtocolError};
 use actix_web_actors::ws::WebsocketContext;
 
+/// Whether a frame from the client counts against its `MessageBudget`: every
+/// data frame, fragment and ping; not pongs (answers) or close.
+pub(crate) fn counts_toward_rate(msg: &actix_web_actors::ws::Message) -> bool {
+    use actix_web_actors::ws::Message;
+    matches!(
+        msg,
+        Message::Text(_) | Message::Binary(_) | Message::Continuation(_) | Message::Ping(_)
+    )
+}
+
 /// Whether `e` is a frame over the cap: the codec's own check (a complete
 /// frame) or the [`frame_guard`]'s (a header).
 pub(crate) fn is_oversized(e: &ProtocolError) -> bool {

@@ -128,14 +128,7 @@ impl MemberSession {
     /// returned. A fragment over the budget closes the connection at once: a
     /// fragmented message cannot be half refused.
     fn within_rate(&mut self, msg: &ws::Message, ctx: &mut ws::WebsocketContext<Self>) -> bool {
-        let counted = matches!(
-            msg,
-            ws::Message::Text(_)
-                | ws::Message::Binary(_)
-                | ws::Message::Continuation(_)
-                | ws::Message::Ping(_)
-        );
-        if !counted || self.budget.take(Instant::now()) {
+        if !super::counts_toward_rate(msg) || self.budget.take(Instant::now()) {
             return true;
         }
         if let ws::Message::Continuation(_) = msg {

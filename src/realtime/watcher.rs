@@ -121,14 +121,8 @@ impl Handler<Outbound> for RoomWatcher {
 impl StreamHandler<Result<ws::Message, ProtocolError>> for RoomWatcher {
     fn handle(&mut self, item: Result<ws::Message, ProtocolError>, ctx: &mut Self::Context) {
         self.last_heard = Instant::now();
-        if let Ok(
-            ws::Message::Text(_)
-            | ws::Message::Binary(_)
-            | ws::Message::Continuation(_)
-            | ws::Message::Ping(_),
-        ) = &item
-        {
-            if !self.budget.take(Instant::now()) {
+        if let Ok(msg) = &item {
+            if super::counts_toward_rate(msg) && !self.budget.take(Instant::now()) {
                 return Self::close(ctx, close::POLICY_VIOLATION, "too many messages");
             }
         }

@@ -262,3 +262,56 @@ async fn a_socket_closes_once_its_session_is_logged_out_or_its_account_frozen() 
         assert!(ws.closed.is_none());
     }
 }
+
+#[actix_web::test]
+async fn a_share_page_watcher_over_the_rate_is_closed() {
+    let app = spawn_huddle_with(|c| c.limits.ws_messages_per_second = 20).await;
+    let host = app.user("13800600131", "Host").await;
+    let club = app.create_club(&host, "Watched").await;
+    let room = app
+        .create_room(&host, "Live", club["clubId"].as_str().unwrap())
+        .await;
+    let room_id = room["roomId"].as_str().unwrap();
+    let cache = app
+        .post(&format!("/room/{room_id}/cache"))
+        .user(&host)
+        .send()
+        .await
+        .ok()
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = app.post("/h5/session").send().await.ok()["h5Token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let live = format!("ws://{}/h5/room/{cache}/live?h5Token={token}", app.addr);
+    // within the rate: pings are answered and the stream stays open
+    let mut calm = WsClient::connect_first(&live, &[], "watching")
+        .await
+        .unwrap();
+    for _ in 0..10 {
+        assert!(calm.try_send(Message::Ping(Bytes::new())).await);
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(calm.closed.is_none());
+    // a flood is closed at once with 1008
+    let mut flood = WsClient::connect_first(&live, &[], "watching")
+        .await
+        .unwrap();
+    for _ in 0..2_000 {
+        if !flood.try_send(Message::Ping(Bytes::new())).await {
+            break;
+        }
+    }
+    let ((code, reason), _) = flood.until_closed().await;
+    assert_eq!((code, reason.as_str()), (1008, "too many messages"));
+    // the calm watcher still gets the room's events
+    let b = app.user("13800600132", "Bob").await;
+    app.join_club(&b, club["clubId"].as_str().unwrap()).await;
+    app.room_token(&b, room_id).await;
+    let mut ws_b = app.ws(&b).await;
+    ws_b.join(room_id).await;
+    let joined = calm.next_of("room.member_joined").await;
+    assert_eq!(joined["member"]["uid"], b.uid.as_str());
+}
