@@ -25,18 +25,18 @@ use huddle_actors::{SharedClock, SystemClock};
 
 use crate::auth::h5::H5Sessions;
 use crate::auth::sessions::Sessions;
-use crate::captcha::Captcha;
+use crate::clients::captcha::Captcha;
+use crate::clients::linkpreview::Previewer;
+use crate::clients::push::{OfflinePush, PushProvider};
+use crate::clients::rtc::RtcTokens;
+use crate::clients::storage::Uploads;
+use crate::clients::wechat::WechatClient;
 use crate::config::{Config, Secret};
 use crate::http;
-use crate::linkpreview::Previewer;
-use crate::push::{OfflinePush, PushProvider};
 use crate::realtime::hub::{self, Hub};
 use crate::realtime::{SessionDeps, WsLimits};
-use crate::rtc::RtcTokens;
 use crate::state::AppState;
-use crate::storage::Uploads;
 use crate::telemetry::redact_url;
-use crate::wechat::WechatClient;
 
 /// What tests (or embedders) may replace.
 pub struct Overrides {
@@ -290,7 +290,6 @@ impl Application {
         let mut rooms = Rooms::new(
             repo.clone(),
             clock.clone(),
-            bus.clone(),
             room_settings(&config),
             actor_threads,
         );
@@ -353,7 +352,7 @@ impl Application {
             Some(cluster) => Arc::new(RedisCache::new(cluster.clone(), memory)),
             None => memory,
         };
-        let sms = crate::sms::from_config(&config.sms).context("SMS provider")?;
+        let sms = crate::clients::sms::from_config(&config.sms).context("SMS provider")?;
         let app_state = web::Data::new(AppState {
             sessions,
             limiter: crate::ratelimit::Limiter::new(config.limits, cache.clone(), clock.clone()),

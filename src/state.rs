@@ -17,14 +17,14 @@ use huddle_actors::SharedClock;
 
 use crate::auth::h5::H5Sessions;
 use crate::auth::sessions::Sessions;
-use crate::captcha::Captcha;
+use crate::clients::captcha::Captcha;
+use crate::clients::linkpreview::Previewer;
+use crate::clients::rtc::RtcTokens;
+use crate::clients::storage::Uploads;
+use crate::clients::wechat::WechatClient;
 use crate::config::Config;
 use crate::envelope::ApiError;
-use crate::linkpreview::Previewer;
 use crate::realtime::SessionDeps;
-use crate::rtc::RtcTokens;
-use crate::storage::Uploads;
-use crate::wechat::WechatClient;
 
 /// Shared application state.
 pub struct AppState {

@@ -32,11 +32,6 @@ const SEEN_IDS: usize = 8192;
 pub enum Notification {
     /// A new inbox message for `message.uid`.
     Message(Delivery),
-    /// The host closed a room.
-    RoomClosed {
-        /// Which room.
-        room_id: RoomId,
-    },
     /// Someone was invited into a room.
     RoomInvited {
         /// Which room.
@@ -116,7 +111,7 @@ impl Notification {
             Self::ClubMemberJoined { club_id, .. } | Self::ClubMemberLeft { club_id, .. } => {
                 vec![keys::club_channel(club_id)]
             }
-            Self::RoomClosed { .. } | Self::Undelivered(_) => Vec::new(),
+            Self::Undelivered(_) => Vec::new(),
         }
     }
 }

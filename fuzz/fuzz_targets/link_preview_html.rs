@@ -1,4 +1,4 @@
-//! The link-preview HTML reader: `huddle::linkpreview::html::{page_meta,
+//! The link-preview HTML reader: `huddle::clients::linkpreview::html::{page_meta,
 //! decode_entities}`.
 //!
 //! Input: a page body, converted like the previewer does
@@ -6,8 +6,8 @@
 
 #![no_main]
 
+use huddle::clients::linkpreview::html::{decode_entities, page_meta, PageMeta};
 use huddle::http::pages::escape_html;
-use huddle::linkpreview::html::{decode_entities, page_meta, PageMeta};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -63,7 +63,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
     Setting { key: "session_cache_ms", default: "1000", help: "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call." },
     Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
-    Setting { key: "sms_provider", default: "log", help: "log: no SMS; captcha codes are written to the log at debug level on target huddle::sms (development: HUDDLE_LOG=info,huddle::sms=debug shows them). http: sent through the generic HTTP SMS gateway below." },
+    Setting { key: "sms_provider", default: "log", help: "log: no SMS; captcha codes are written to the log at debug level on target huddle::clients::sms (development: HUDDLE_LOG=info,huddle::clients::sms=debug shows them). http: sent through the generic HTTP SMS gateway below." },
     Setting { key: "sms_http_url", default: "", help: "http provider: gateway URL." },
     Setting { key: "sms_http_method", default: "POST", help: "http provider: HTTP method." },
     Setting { key: "sms_http_auth", default: "", help: "http provider: value of the Authorization header (secret; never logged)." },

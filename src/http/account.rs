@@ -4,9 +4,9 @@ use actix_web::web;
 use huddle_actors::repo::account::FindOrCreateAccount;
 
 use crate::auth::{PublicCall, UserCall};
-use crate::captcha::{self, messages};
+use crate::clients::captcha::{self, messages};
+use crate::clients::phone::Phone;
 use crate::envelope::{ok_with, ApiError, ApiResult, BusinessCode, Empty};
-use crate::phone::Phone;
 use crate::state::AppState;
 
 /// `/account/*`.

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::user::existing_user;
 use crate::auth::{text_limit, ClientInfo, Profiled};
+use crate::clients::linkpreview::{normalise_link, PreviewError};
 use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
-use crate::linkpreview::{normalise_link, PreviewError};
 use crate::state::AppState;
 
 /// Feedback text limit (characters).

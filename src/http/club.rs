@@ -5,7 +5,7 @@ use huddle_actors::repo::club::{CreateClub, GetClub, ListClubMembers, ListMyClub
 use huddle_actors::{ClubId, Uid};
 use serde::Serialize;
 
-use super::page::{self, PageResult};
+use super::pagination::{self, PageResult};
 use super::path_id;
 use super::user::URL_MAX;
 use super::views::{ClubJson, UserItem};
@@ -81,7 +81,7 @@ struct ClubItem {
 }
 
 async fn list_my_clubs(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = page::keyset(&call.params)?;
+    let page = pagination::keyset(&call.params)?;
     let count = page.count;
     let clubs = state
         .repo
@@ -96,7 +96,7 @@ async fn list_my_clubs(state: web::Data<AppState>, call: Profiled) -> ApiResult 
             club_id: club.club_id.to_string(),
             club_result: ClubJson::new(club, Some(true)),
             create_time: *joined_at,
-            sequence_id: page::sequence_id(*joined_at, club.club_id.as_str()),
+            sequence_id: pagination::sequence_id(*joined_at, club.club_id.as_str()),
         })
         .collect();
     ok(PageResult::new(count, list))
@@ -108,7 +108,7 @@ async fn list_members(
     path: web::Path<String>,
 ) -> ApiResult {
     let club_id = path_id(&path, ClubId::parse)?;
-    let page = page::keyset(&call.params)?;
+    let page = pagination::keyset(&call.params)?;
     let (_, joined) = existing_club(&state, &club_id, &call.uid).await?;
     if !joined {
         return Err(ApiError::Forbidden(

@@ -13,7 +13,7 @@ use huddle_actors::scheduler::{Schedule, Unschedule};
 use huddle_actors::{EventId, RoomId, Uid};
 use serde::Serialize;
 
-use super::page::{self, PageResult};
+use super::pagination::{self, PageResult};
 use super::path_id;
 use super::room::room_json;
 use super::views::{EventJson, RoomJson};
@@ -235,7 +235,7 @@ struct EventItem {
 }
 
 async fn list_events(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = page::keyset(&call.params)?;
+    let page = pagination::keyset(&call.params)?;
     let count = page.count;
     let views = state
         .repo
@@ -250,7 +250,10 @@ async fn list_events(state: web::Data<AppState>, call: Profiled) -> ApiResult {
             event_id: view.event.event_id.to_string(),
             event_result: event_json(&state, view, &call.uid).await?,
             event_time: view.event.created_at,
-            sequence_id: page::sequence_id(view.event.created_at, view.event.event_id.as_str()),
+            sequence_id: pagination::sequence_id(
+                view.event.created_at,
+                view.event.event_id.as_str(),
+            ),
         });
     }
     ok(PageResult::new(count, list))

@@ -29,10 +29,10 @@ use super::path_id;
 use super::views::{flag, ClubJson, MemberJson};
 use crate::auth::h5::H5Call;
 use crate::auth::{text_limit, PublicCall};
+use crate::clients::wechat::{jssdk_signature, WechatError};
 use crate::envelope::{ok, ApiError, ApiResult, BusinessCode};
 use crate::realtime::watcher::RoomWatcher;
 use crate::state::AppState;
-use crate::wechat::{jssdk_signature, WechatError};
 
 /// The viewer of every H5 view: an id no account has (v4 ids are never all
 /// zeros), so "has the viewer blocked / joined / sent a card" is always no.

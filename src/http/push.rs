@@ -1,5 +1,5 @@
 //! Seed section "Push": `POST /push/{jPushId}` binds a push registration id to
-//! the caller and their client type (see [`crate::push`] for delivery).
+//! the caller and their client type (see [`crate::clients::push`] for delivery).
 
 use actix_web::web;
 use huddle_actors::repo::app::BindPush;

@@ -15,7 +15,7 @@ use huddle_actors::{ClubId, RoomId, Uid};
 use serde::Serialize;
 
 use super::club::{existing_club, NAME_MAX};
-use super::page::{self, PageResult};
+use super::pagination::{self, PageResult};
 use super::path_id;
 use super::user::existing_user;
 use super::views::{flag, ClubJson, MemberJson, RoomJson};
@@ -215,7 +215,7 @@ struct RoomItem {
 }
 
 async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = page::keyset(&call.params)?;
+    let page = pagination::keyset(&call.params)?;
     let count = page.count;
     let rooms = state
         .repo
@@ -236,7 +236,7 @@ async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
             create_time: room.created_at,
             room_id: room.room_id.to_string(),
             room_result: room_json(&state, room, &call.uid, &members).await?,
-            sequence_id: page::sequence_id(room.created_at, room.room_id.as_str()),
+            sequence_id: pagination::sequence_id(room.created_at, room.room_id.as_str()),
         });
     }
     ok(PageResult::new(count, list))

@@ -11,11 +11,11 @@ use serde::Serialize;
 
 use super::public_base;
 use crate::auth::{read_body, Profiled};
+use crate::clients::storage::key::{ImageDir, ObjectKey};
+use crate::clients::storage::local::{sniff_image, IMAGE_CONTENT_TYPES};
+use crate::clients::storage::StorageError;
 use crate::envelope::{ok, ApiError, ApiResult, Empty};
 use crate::state::AppState;
-use crate::storage::key::{ImageDir, ObjectKey};
-use crate::storage::local::{sniff_image, IMAGE_CONTENT_TYPES};
-use crate::storage::StorageError;
 
 /// `/aliyun/image/upload`, `/upload/{key}`, `/image/{...}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -12,7 +12,7 @@ use huddle_actors::repo::social::{
 use huddle_actors::repo::{RepoActor, RepoResult};
 use huddle_actors::Uid;
 
-use super::page::{self, PageResult};
+use super::pagination::{self, PageResult};
 use super::path_id;
 use super::views::{MessageItem, ProfileJson, UserItem};
 use crate::auth::{text_limit, Params, Profiled, UserCall};
@@ -176,7 +176,7 @@ where
     M: actix::Message<Result = RepoResult<Vec<Entry>>> + Send + 'static,
     RepoActor: actix::Handler<M>,
 {
-    let page = page::keyset(&call.params)?;
+    let page = pagination::keyset(&call.params)?;
     let count = page.count;
     let entries = state.repo.run(query(call.uid.clone(), page)).await?;
     let list: Vec<UserItem> = entries
@@ -247,7 +247,7 @@ async fn list_cards(state: web::Data<AppState>, call: Profiled) -> ApiResult {
 }
 
 async fn list_messages(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let (count, before) = page::numeric(&call.params)?;
+    let (count, before) = pagination::numeric(&call.params)?;
     let messages = state
         .repo
         .run(ListMessages {

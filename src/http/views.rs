@@ -76,7 +76,7 @@ impl UserItem {
     pub fn new(created_at: i64, user: &UserView) -> Self {
         Self {
             create_time: created_at,
-            sequence_id: super::page::sequence_id(created_at, user.uid.as_str()),
+            sequence_id: super::pagination::sequence_id(created_at, user.uid.as_str()),
             uid: user.uid.to_string(),
             user_profile_result: user.into(),
         }

@@ -20,8 +20,8 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 
 use super::protocol::Topic;
+use crate::clients::push::OfflinePush;
 use crate::http::views::MessageJson;
-use crate::push::OfflinePush;
 
 /// Most subscriptions one connection may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
@@ -269,8 +269,6 @@ impl Hub {
                 self.push_offline(d);
                 return;
             }
-            // Rooms tell their own connections.
-            Notification::RoomClosed { .. } => return,
         };
         if targets.is_empty() {
             return;

@@ -1,6 +1,6 @@
 //! `/account/*`: SMS captcha, login/registration, logout.
 
-use huddle::captcha::messages;
+use huddle::clients::captcha::messages;
 use serde_json::Value;
 
 use crate::helpers::*;

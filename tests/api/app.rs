@@ -300,7 +300,7 @@ fn md5_hex(text: &str) -> String {
 }
 
 async fn preview(app: &TestApp, s: &Session, link: &str) -> Resp {
-    let link_md5 = md5_hex(&huddle::linkpreview::normalise_link(link));
+    let link_md5 = md5_hex(&huddle::clients::linkpreview::normalise_link(link));
     app.post(&format!("/app/link/preview/{link_md5}"))
         .user(s)
         .param("link", link)

@@ -533,9 +533,9 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
     assert_room(&open);
     assert_eq!(open["uid"], creator.uid.as_str());
     let token = app.room_token(&creator, &room_id).await;
-    let parsed = huddle::rtc::agora::parse_006(&token).unwrap();
+    let parsed = huddle::clients::rtc::agora::parse_006(&token).unwrap();
     parsed.verify(AGORA_CERT, &room_id, &creator.uid).unwrap();
-    assert!(parsed.has_privilege(huddle::rtc::agora::Privilege::PublishAudio));
+    assert!(parsed.has_privilege(huddle::clients::rtc::agora::Privilege::PublishAudio));
     app.room_token(&member, &room_id).await;
 
     // members and subscribers (not the creator) got one message each

@@ -355,7 +355,7 @@ async fn wechat_sessions_and_jssdk_config_use_the_configured_account() {
         "https://h5.example.com/s/room/f6fa3eef2e7344abad2035e13b19b79d?from=share"
     );
     assert_eq!(c["timestamp"], (app.clock_now() / 1000).to_string());
-    let expected = huddle::wechat::jssdk_signature(
+    let expected = huddle::clients::wechat::jssdk_signature(
         c["jsapi_ticket"].as_str().unwrap(),
         c["nonceStr"].as_str().unwrap(),
         c["timestamp"].as_str().unwrap(),

@@ -12,7 +12,7 @@
 //!   captcha code, an access token or secret, an `Authorization` value, a
 //!   `sign` that was sent, a voice/H5/STS token, a phone number, or a
 //!   configured secret. Twice: with the HTTP SMS gateway, and with the `log`
-//!   provider, whose codes go to `debug` on `huddle::sms` (the run enables
+//!   provider, whose codes go to `debug` on `huddle::clients::sms` (the run enables
 //!   that to read them; only those debug lines may hold a code).
 //! - **Phone numbers**: in a multi-user world (host, member, stranger, card
 //!   holders, invitee, event guest and subscriber, blocked user, H5 visitor),
@@ -316,7 +316,7 @@ async fn no_secret_in_the_log(sms: Sms) {
         }
         Sms::Log => {
             cmd.env("HUDDLE_SMS_PROVIDER", "log")
-                .env("HUDDLE_LOG", huddle::sms::LOG_FILTER_FOR_CODES);
+                .env("HUDDLE_LOG", huddle::clients::sms::LOG_FILTER_FOR_CODES);
         }
     }
     let mut run = Running::spawn(cmd, true);
@@ -363,9 +363,11 @@ async fn no_secret_in_the_log(sms: Sms) {
         let code = match &sms {
             Sms::Gateway(gateway) => gateway.last_code(mobile).expect("an SMS was sent"),
             Sms::Log => {
-                let masked = huddle::phone::Phone::parse("86", mobile).unwrap().masked();
+                let masked = huddle::clients::phone::Phone::parse("86", mobile)
+                    .unwrap()
+                    .masked();
                 run.wait_for(|v| {
-                    (v["target"] == "huddle::sms" && v["to"] == masked.as_str())
+                    (v["target"] == "huddle::clients::sms" && v["to"] == masked.as_str())
                         .then(|| v["code"].as_str().map(str::to_owned))
                         .flatten()
                 })
@@ -639,7 +641,7 @@ async fn no_secret_in_the_log(sms: Sms) {
                 matches!(sms, Sms::Log),
                 "debug line at the default level: {line}"
             );
-            assert_eq!(v["target"], "huddle::sms", "{line}");
+            assert_eq!(v["target"], "huddle::clients::sms", "{line}");
             continue;
         }
         let text = scrubbed(line);
@@ -658,7 +660,7 @@ async fn no_secret_in_the_log(sms: Sms) {
     );
     if let Sms::Log = sms {
         assert!(
-            all.contains("HUDDLE_LOG=info,huddle::sms=debug"),
+            all.contains("HUDDLE_LOG=info,huddle::clients::sms=debug"),
             "the start says where the codes go"
         );
     }

@@ -1,7 +1,7 @@
 //! The real binary, as an operator runs it: `huddle` on the embedded defaults in
 //! an empty directory, a captcha → login → logout round trip with the code read
 //! from the log (the `log` SMS provider writes it at debug on target
-//! `huddle::sms`, so the run sets `HUDDLE_LOG=info,huddle::sms=debug`), and a
+//! `huddle::clients::sms`, so the run sets `HUDDLE_LOG=info,huddle::clients::sms=debug`), and a
 //! graceful stop on SIGTERM.
 
 use std::io::{BufRead, BufReader};
@@ -129,8 +129,8 @@ async fn fresh_directory_run_login_logout_and_sigterm() {
     cmd.current_dir(dir.path())
         .env("HUDDLE_HTTP_ADDR", "127.0.0.1:0")
         .env("HUDDLE_LOG_FORMAT", "json")
-        // the log SMS provider writes codes at debug on huddle::sms only
-        .env("HUDDLE_LOG", huddle::sms::LOG_FILTER_FOR_CODES);
+        // the log SMS provider writes codes at debug on huddle::clients::sms only
+        .env("HUDDLE_LOG", huddle::clients::sms::LOG_FILTER_FOR_CODES);
     let mut run = Running::spawn(cmd, false);
 
     let addr: String = run.wait_for(|v| {
@@ -154,7 +154,7 @@ async fn fresh_directory_run_login_logout_and_sigterm() {
     .await
     .ok();
     let (code, to, level) = run.wait_for(|v| {
-        (v["target"] == "huddle::sms" && v["code"].is_string()).then(|| {
+        (v["target"] == "huddle::clients::sms" && v["code"].is_string()).then(|| {
             (
                 v["code"].as_str().unwrap().to_owned(),
                 v["to"].as_str().unwrap().to_owned(),
@@ -189,7 +189,7 @@ async fn fresh_directory_run_login_logout_and_sigterm() {
 
     let log = run.seen.join("\n");
     assert!(
-        log.contains("HUDDLE_LOG=info,huddle::sms=debug"),
+        log.contains("HUDDLE_LOG=info,huddle::clients::sms=debug"),
         "the start says where the log provider's codes go"
     );
     for line in &run.seen {

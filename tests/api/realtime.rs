@@ -2,7 +2,7 @@
 //! scenario: joins, leaves, invites, hands, speakers, removals, closing,
 //! grace periods, resume, heartbeats, slow consumers, bad frames, pushes.
 
-use huddle::rtc::agora::{parse_006, Privilege};
+use huddle::clients::rtc::agora::{parse_006, Privilege};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;

@@ -1,7 +1,7 @@
 //! Stopping the server and starting it on the same database (same config,
 //! same clock) loses nothing, and reminders fire exactly once across restarts.
 
-use huddle::rtc::agora::parse_006;
+use huddle::clients::rtc::agora::parse_006;
 use serde_json::Value;
 
 use crate::helpers::*;

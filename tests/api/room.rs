@@ -1,6 +1,6 @@
 //! `/room/*`: create, get, list, voice tokens, live members, close, cache, invite.
 
-use huddle::rtc::agora::{parse_006, parse_007, Privilege};
+use huddle::clients::rtc::agora::{parse_006, parse_007, Privilege};
 use serde_json::{json, Value};
 
 use crate::helpers::*;

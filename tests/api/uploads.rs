@@ -236,7 +236,7 @@ async fn oss_addresses_carry_sts_credentials_fetched_once_and_cached() {
     let expires: i64 = q["Expires"].parse().unwrap();
     assert_eq!(expires, app.clock_now() / 1000 + 900);
     // The signature is OSS V1 over the PUT with the image content type and the token.
-    let expected = huddle::storage::oss::hmac_sha1_base64(
+    let expected = huddle::clients::storage::oss::hmac_sha1_base64(
         "wyLTSmsyPGP1ohvvw8xYgB29dlGI8KMiH2pKCNZ9",
         &format!(
             "PUT\n\nimage/jpeg\n{expires}\n/chaoley/{key}?security-token={}",
@@ -271,7 +271,7 @@ async fn oss_addresses_carry_sts_credentials_fetched_once_and_cached() {
     }
     assert_eq!(
         call.query_param("Signature").unwrap(),
-        huddle::storage::sts::rpc_signature("GET", &params, "ram-user-secret")
+        huddle::clients::storage::sts::rpc_signature("GET", &params, "ram-user-secret")
     );
 
     // A second address reuses the cached credentials.

@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::frames::{self, LeaveReason, RoomEvent};
 use super::shared::{Op, Outcome, SharedRoom};
 use super::{LiveMember, MemberCard, RoomActor, RoomError, RoomSnapshot, MAX_WATCHERS};
-use crate::bus::Notification;
 use crate::ids::Uid;
 use crate::outbound::{ConnId, Frame, Outbound, Outbox};
 use crate::repo::message::{Delivery, NewMessage};
@@ -601,7 +600,6 @@ impl Handler<Close> for RoomActor {
             room_id: self.room.room_id.clone(),
             now,
         };
-        let room_id = self.room.room_id.clone();
         AtomicResponse::new(Box::pin(
             async move { repo.run(persist).await }
                 .into_actor(self)
@@ -612,11 +610,7 @@ impl Handler<Close> for RoomActor {
                     let by = msg.by.clone();
                     Box::pin(
                         act.make(ctx, Op::Close, &by, RoomEvent::Closed { by: msg.by })
-                            .map(move |r, act, _| {
-                                r?;
-                                act.bus.publish(Notification::RoomClosed { room_id });
-                                Ok(())
-                            }),
+                            .map(|r, _, _| r.map(|_| ())),
                     )
                 }),
         ))

@@ -41,7 +41,6 @@ use std::time::Duration;
 
 use actix::prelude::*;
 
-use crate::bus::Bus;
 use crate::clock::SharedClock;
 use crate::cluster::Cluster;
 use crate::ids::{RoomId, Uid};
@@ -186,7 +185,6 @@ pub struct RoomActor {
     last_active: i64,
     repo: Repo,
     clock: SharedClock,
-    bus: Bus,
     registry: Registry<RoomId, RoomActor>,
     /// Set when the room is shared through Redis.
     shared: Option<SharedRoom>,
@@ -588,25 +586,17 @@ pub struct Rooms {
     registry: Registry<RoomId, RoomActor>,
     repo: Repo,
     clock: SharedClock,
-    bus: Bus,
     settings: RoomSettings,
     cluster: Option<Cluster>,
 }
 
 impl Rooms {
     /// Room actors on `arbiters` threads.
-    pub fn new(
-        repo: Repo,
-        clock: SharedClock,
-        bus: Bus,
-        settings: RoomSettings,
-        arbiters: usize,
-    ) -> Self {
+    pub fn new(repo: Repo, clock: SharedClock, settings: RoomSettings, arbiters: usize) -> Self {
         Self {
             registry: Registry::new(arbiters),
             repo,
             clock,
-            bus,
             settings,
             cluster: None,
         }
@@ -651,10 +641,9 @@ impl Rooms {
 
     /// Starts the actor of a room (just created, or loaded with its roles).
     pub fn start(&self, room: Room, roles: RoomRoles) -> Addr<RoomActor> {
-        let (repo, clock, bus, registry, settings) = (
+        let (repo, clock, registry, settings) = (
             self.repo.clone(),
             self.clock.clone(),
-            self.bus.clone(),
             self.registry.clone(),
             self.settings.clone(),
         );
@@ -681,7 +670,6 @@ impl Rooms {
                 last_active: now,
                 repo,
                 clock,
-                bus,
                 registry,
                 shared,
             })

@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::table::*;
 use crate::auth::signature::{self, DEFAULT_ACCESS_SECRET, SIGN_WINDOW_MS};
 use crate::envelope::{ApiError, BusinessCode};
-use crate::http::{page, push};
+use crate::http::{pagination, push};
 
 /// Every business code, in the seed's order. `code_name` matches on
 /// [`BusinessCode`] exhaustively, so a new code does not compile until it is
@@ -1063,7 +1063,7 @@ pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -
         ),
         Reply::Image => {
             let mut content = Map::new();
-            for t in crate::storage::local::IMAGE_CONTENT_TYPES {
+            for t in crate::clients::storage::local::IMAGE_CONTENT_TYPES {
                 content.insert((*t).to_owned(), json!({ "schema": binary }));
             }
             (
@@ -1174,7 +1174,7 @@ pub(crate) fn info_description() -> String {
          `Authorization: Basic base64(uid:accessToken)` on logged-in routes (`basicAuth`), `Authorization: Bearer <h5Token>` on H5 routes (`h5Bearer`), `Client-Type` (0 Web, 1 iOS, 2 Android; missing = 0), `Version-Name`, `Version-Code` (integer).\n\n\
          ## Signing\n\
          See the `requestSign` security scheme. Identifiers are 32 lowercase hex, times are ms since the epoch, flags are 0/1 integers. Cursor pages take `lastId` (the last item's `sequenceId`) and `count` (0..={max_count}).",
-        max_count = page::MAX_COUNT,
+        max_count = pagination::MAX_COUNT,
     )
 }
 
@@ -1256,7 +1256,7 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
     op.insert("parameters".into(), parameters.into());
     if has_body && route.path.starts_with("/upload/") {
         let mut content = Map::new();
-        for t in crate::storage::local::IMAGE_CONTENT_TYPES {
+        for t in crate::clients::storage::local::IMAGE_CONTENT_TYPES {
             content.insert(
                 (*t).to_owned(),
                 json!({ "schema": { "type": "string", "format": "binary" } }),

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use crate::auth::signature::DEFAULT_ACCESS_SECRET;
 use crate::envelope::BusinessCode;
-use crate::http::{app, club, event, page, user};
+use crate::http::{app, club, event, pagination, user};
 
 /// An HTTP method a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -391,7 +391,7 @@ pub(crate) const COUNT: ParamDoc = param(
     "count",
     Loc::Query,
     true,
-    Ty::Int(0, page::MAX_COUNT),
+    Ty::Int(0, pagination::MAX_COUNT),
     "Items per page (newest first); echoed in `result.page.count`.",
 );
 pub(crate) const PAGE: &[ParamDoc] = &[LAST_ID, COUNT];
@@ -481,7 +481,7 @@ pub const ROUTES: &[RouteDoc] = &[
         description: "One code per number per 60 s and 10 per 24 h; a code is 6 digits, valid 5 minutes, single use. Send limits and SMS failures answer business code 0 with the reason in `message`.",
         auth: Auth::Signed,
         params: &CAPTCHA_PHONE,
-        reply: envelope(Res::Empty, crate::captcha::messages::SENT),
+        reply: envelope(Res::Empty, crate::clients::captcha::messages::SENT),
         codes: &[BusinessCode::Default],
         ..BASE
     },

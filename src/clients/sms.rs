@@ -1,6 +1,6 @@
 //! Sending captcha codes by SMS. [`SmsSender`] is the seam: [`LogSms`] (the
 //! development default) writes the code to the log at `debug` on target
-//! `huddle::sms` (so a log at `info` never holds one); [`HttpSms`] calls a
+//! `huddle::clients::sms` (so a log at `info` never holds one); [`HttpSms`] calls a
 //! generic HTTP SMS gateway with a configurable method, Authorization header
 //! and body template.
 
@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::clients::phone::Phone;
 use crate::config::{HttpSmsConfig, SmsProviderConfig};
-use crate::phone::Phone;
 
 /// The SMS could not be handed to the provider.
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +24,7 @@ pub trait SmsSender: Send + Sync + 'static {
 }
 
 /// The log filter that shows the codes of the `log` provider.
-pub const LOG_FILTER_FOR_CODES: &str = "info,huddle::sms=debug";
+pub const LOG_FILTER_FOR_CODES: &str = "info,huddle::clients::sms=debug";
 
 /// Builds the configured sender. The `log` provider says once, at start, where
 /// its codes go.
@@ -32,9 +32,9 @@ pub fn from_config(config: &SmsProviderConfig) -> Result<std::sync::Arc<dyn SmsS
     Ok(match config {
         SmsProviderConfig::Log => {
             tracing::warn!(
-                target: "huddle::sms",
+                target: "huddle::clients::sms",
                 "HUDDLE_SMS_PROVIDER=log (development only): no SMS is sent; captcha codes are \
-                 logged at debug level on target huddle::sms, so set \
+                 logged at debug level on target huddle::clients::sms, so set \
                  HUDDLE_LOG={LOG_FILTER_FOR_CODES} to see them; test numbers \
                  (HUDDLE_SMS_TEST_NUMBERS) log in with their fixed code without any SMS"
             );
@@ -45,7 +45,7 @@ pub fn from_config(config: &SmsProviderConfig) -> Result<std::sync::Arc<dyn SmsS
 }
 
 /// Development sender: the code goes to the log at `debug` on target
-/// `huddle::sms` (shown with `HUDDLE_LOG=info,huddle::sms=debug`); at `info`
+/// `huddle::clients::sms` (shown with `HUDDLE_LOG=info,huddle::clients::sms=debug`); at `info`
 /// only that a code was "sent", never the code. The number is masked in both.
 #[derive(Debug, Default)]
 pub struct LogSms;
@@ -54,15 +54,15 @@ pub struct LogSms;
 impl SmsSender for LogSms {
     async fn send_captcha(&self, phone: &Phone, code: &str) -> Result<(), SmsError> {
         tracing::debug!(
-            target: "huddle::sms",
+            target: "huddle::clients::sms",
             to = %phone.masked(),
             code,
             "captcha SMS (log provider, development only)"
         );
         tracing::info!(
-            target: "huddle::sms",
+            target: "huddle::clients::sms",
             to = %phone.masked(),
-            "captcha SMS sent through the log provider (the code is logged at debug on huddle::sms)"
+            "captcha SMS sent through the log provider (the code is logged at debug on huddle::clients::sms)"
         );
         Ok(())
     }
@@ -119,7 +119,7 @@ impl SmsSender for HttpSms {
             .map_err(|e| SmsError(format!("gateway unreachable: {}", e.without_url())))?;
         let status = response.status();
         if status.is_success() {
-            tracing::info!(target: "huddle::sms", to = %phone.masked(), "captcha SMS handed to the HTTP gateway");
+            tracing::info!(target: "huddle::clients::sms", to = %phone.masked(), "captcha SMS handed to the HTTP gateway");
             Ok(())
         } else {
             Err(SmsError(format!("gateway answered HTTP {status}")))
@@ -190,7 +190,7 @@ mod tests {
         let with_code: Vec<_> = debug.iter().filter(|l| l["code"] == "424242").collect();
         assert_eq!(with_code.len(), 1, "{debug:?}");
         assert_eq!(with_code[0]["level"], "DEBUG");
-        assert_eq!(with_code[0]["target"], "huddle::sms");
+        assert_eq!(with_code[0]["target"], "huddle::clients::sms");
         assert_eq!(with_code[0]["to"], "+86 138****5678");
         let text = serde_json::to_string(&debug).unwrap();
         assert!(!text.contains("13812345678"), "{text}");

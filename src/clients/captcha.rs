@@ -13,9 +13,9 @@ use huddle_actors::cache::Cache;
 use rand::Rng;
 use subtle::ConstantTimeEq;
 
+use crate::clients::phone::Phone;
+use crate::clients::sms::SmsSender;
 use crate::envelope::{ApiError, BusinessCode};
-use crate::phone::Phone;
-use crate::sms::SmsSender;
 
 /// How long a code is valid.
 pub const CODE_TTL: Duration = Duration::from_secs(5 * 60);
