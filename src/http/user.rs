@@ -155,7 +155,7 @@ async fn block(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
 }
 
 async fn unblock(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
-    let target = path_id(&path, Uid::parse)?;
+    let target = other_user(&state, &call, &path).await?;
     state
         .repo
         .run(Unblock {
@@ -231,7 +231,7 @@ async fn delete_card(
     call: Profiled,
     path: web::Path<String>,
 ) -> ApiResult {
-    let owner = path_id(&path, Uid::parse)?;
+    let owner = other_user(&state, &call, &path).await?;
     state
         .repo
         .run(DeleteCard {

@@ -23,6 +23,7 @@ mod restart;
 mod room;
 mod sessions;
 mod signing;
+mod unknown_ids;
 mod uploads;
 mod user;
 mod ws;
