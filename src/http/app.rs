@@ -62,8 +62,27 @@ impl From<AppVersion> for VersionJson {
     }
 }
 
-/// "鉴权: 否, 参数校验: 否": no login and no signature; only `Client-Type`.
-/// With no version published for the client type, `result` is `{}`.
+impl VersionJson {
+    /// The caller's own version, from its headers: what `upgrade` answers when
+    /// nothing is published for its client type, so the app reads "up to
+    /// date" (the same code it runs, not forced, nothing to download).
+    fn callers_own(client: &ClientInfo) -> Self {
+        Self {
+            client_type: client.client_type.code(),
+            create_time: 0,
+            download_url: String::new(),
+            forced_upgrade: 0,
+            version_code: client.version_code.unwrap_or(0),
+            version_desc: String::new(),
+            version_id: String::new(),
+            version_name: client.version_name.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// "鉴权: 否, 参数校验: 否": no login and no signature; only `Client-Type`
+/// (and `Version-Name`/`Version-Code` for the answer below). With no version
+/// published for the client type, the answer is the caller's own version.
 async fn upgrade(state: web::Data<AppState>, req: HttpRequest) -> ApiResult {
     let client = ClientInfo::from_request(&req)?;
     let latest = state
@@ -72,10 +91,9 @@ async fn upgrade(state: web::Data<AppState>, req: HttpRequest) -> ApiResult {
             client_type: client.client_type.code(),
         })
         .await?;
-    match latest {
-        Some(v) => ok(VersionJson::from(v)),
-        None => ok(Empty {}),
-    }
+    ok(latest
+        .map(VersionJson::from)
+        .unwrap_or_else(|| VersionJson::callers_own(&client)))
 }
 
 /// 0/1 style small enums: `key` must be one of `allowed`.

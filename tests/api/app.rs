@@ -22,8 +22,34 @@ async fn upgrade(app: &TestApp, client_type: &str) -> Resp {
 #[actix_web::test]
 async fn the_newest_version_per_client_type_is_managed_by_the_cli() {
     let app = spawn_app().await;
-    // Nothing published yet: an empty result, not an error.
-    assert_eq!(upgrade(&app, "1").await.ok(), &json!({}));
+    // Nothing published yet: the caller's own version, so the app reads "up
+    // to date" (never an empty object).
+    let own = send(
+        app.client
+            .get(app.url("/app/version/upgrade"))
+            .header("Client-Type", "1")
+            .header("Version-Name", "0.1.5")
+            .header("Version-Code", "17"),
+    )
+    .await;
+    assert_eq!(
+        own.ok(),
+        &json!({
+            "clientType": 1,
+            "createTime": 0,
+            "downloadUrl": "",
+            "forcedUpgrade": 0,
+            "versionCode": 17,
+            "versionDesc": "",
+            "versionId": "",
+            "versionName": "0.1.5",
+        })
+    );
+    // Without version headers: code 0, no name; still every field.
+    let bare = upgrade(&app, "2").await;
+    assert_eq!(bare.ok()["versionCode"], 0);
+    assert_eq!(bare.ok()["versionName"], "");
+    assert_eq!(bare.ok()["clientType"], 2);
 
     let add = |client: &str, code: &str, name: &str, extra: &[&str]| {
         let mut args = vec![
@@ -83,7 +109,9 @@ async fn the_newest_version_per_client_type_is_managed_by_the_cli() {
     assert!(hex32(&v["versionId"]));
     assert_ms(&v["createTime"]);
     assert_eq!(upgrade(&app, "2").await.ok()["versionCode"], 7);
-    assert_eq!(upgrade(&app, "0").await.ok(), &json!({}));
+    // Web has nothing published: its own version (0 without headers).
+    assert_eq!(upgrade(&app, "0").await.ok()["versionCode"], 0);
+    assert_eq!(upgrade(&app, "0").await.ok()["clientType"], 0);
     upgrade(&app, "9").await.protocol(400, "Params Not Valid");
 
     let list = app.cli(&["app-version", "list", "--client-type", "ios"]);

@@ -607,10 +607,6 @@ pub(crate) fn component_schemas() -> Map<String, Value> {
         ),
     );
     add(
-        "AppVersionOrEmpty",
-        json!({ "oneOf": [schema_ref("AppVersion"), schema_ref("Empty")] }),
-    );
-    add(
         "LinkPreview",
         object(
             "A link's preview.",

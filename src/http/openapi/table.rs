@@ -1020,10 +1020,10 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/app/version/upgrade",
         tags: &[Tag::App],
         summary: "The newest app version for my Client-Type (获取最新版本)",
-        description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type` is read. With no version published for the client type, `result` is `{}`.",
+        description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type`, `Version-Name` and `Version-Code` are read. With no version published for the client type, the answer is the caller's own version (`versionCode` and `versionName` from its headers, 0 and \"\" without them; `forcedUpgrade` 0, empty `downloadUrl`, `versionId`, `versionDesc`, `createTime` 0), so the app reads \"up to date\"; never `{}`.",
         auth: Auth::None,
         params: &[CLIENT_TYPE],
-        reply: envelope(Res::Schema("AppVersionOrEmpty"), "Success"),
+        reply: envelope(Res::Schema("AppVersion"), "Success"),
         errors: &[400, 503],
         ..BASE
     },
