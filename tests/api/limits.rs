@@ -66,7 +66,7 @@ async fn a_user_past_the_burst_or_the_minute_gets_429_with_retry_after() {
 }
 
 #[actix_web::test]
-async fn one_address_is_limited_across_users_and_public_routes() {
+async fn per_address_limits_count_calls_before_login_only() {
     let app = spawn_app_with(|c| {
         c.limits = Limits {
             ip: Rate {
@@ -80,14 +80,129 @@ async fn one_address_is_limited_across_users_and_public_routes() {
     let ann = app.user("13800700003", "Ann").await;
     let bob = app.user("13800700004", "Bob").await;
     to_minute_offset(&app, 30_000);
-    for s in [&ann, &bob].iter().cycle().take(10) {
+    // logged-in calls from one address do not touch its budget
+    for s in [&ann, &bob].iter().cycle().take(30) {
         unread(&app, s).await.ok();
     }
-    assert_eq!(too_many(&unread(&app, &bob).await), 30);
-    // a public route from the same address too
+    // calls before login do: 10 this minute, the 11th waits 30 s
+    for n in 0..10 {
+        app.login_with(&format!("138007001{n:02}"), "000000").await;
+    }
     assert_eq!(too_many(&app.send_captcha("13800700005").await), 30);
-    to_minute_offset(&app, 0);
+    // and the users behind the address still get through
     unread(&app, &ann).await.ok();
+    to_minute_offset(&app, 0);
+    app.send_captcha("13800700005").await.ok();
+}
+
+/// 50 logged-in users behind one address (carrier-grade NAT, an office
+/// gateway) each make 60 calls in a minute at the default limits: all
+/// succeed. The address's own budget (100 a minute) is for calls before login.
+#[actix_web::test]
+async fn fifty_users_behind_one_address_are_not_locked_out() {
+    const USERS: usize = 50;
+    let defaults = huddle::config::Config::defaults().limits;
+    assert_eq!(
+        defaults.ip.per_minute, 100,
+        "the default this test is about"
+    );
+    assert_eq!(defaults.user.per_minute, 100);
+    let app = spawn_app_with(|c| {
+        c.limits = defaults;
+        c.trusted_proxies = huddle::auth::address::TrustedProxies::parse("127.0.0.0/8").unwrap();
+        for n in 0..USERS {
+            c.sms_test_numbers
+                .insert(&format!("861380072{n:04}"), "135790");
+        }
+    })
+    .await;
+    const NAT: &str = "203.0.113.7";
+    // Sign in from the NAT address too, paced under its per-address limits
+    // (20 a second, 100 a minute).
+    to_minute_offset(&app, 0);
+    let mut users = Vec::new();
+    for n in 0..USERS {
+        if n % 10 == 9 {
+            app.clock.advance(1_000);
+        }
+        let res = app
+            .post("/account/login/captcha")
+            .param("mobile", format!("1380072{n:04}"))
+            .param("captcha", "135790")
+            .header("X-Forwarded-For", NAT)
+            .send()
+            .await;
+        let s = session_from(&res);
+        app.init_profile(&s, &format!("user{n}")).await;
+        users.push(s);
+    }
+    // 60 rounds within one minute: every user calls once a second.
+    to_minute_offset(&app, 0);
+    for round in 0..60 {
+        for (n, s) in users.iter().enumerate() {
+            let res = app
+                .get("/user/message/unread_total")
+                .user(s)
+                .header("X-Forwarded-For", NAT)
+                .send()
+                .await;
+            assert_eq!(res.status, 200, "user {n}, call {round}: {}", res.text);
+        }
+        app.clock.advance(990);
+    }
+
+    // One user's own budget still holds: the 101st call of a minute is refused.
+    to_minute_offset(&app, 0);
+    let one = &users[0];
+    for call in 0..100 {
+        if call % 20 == 19 {
+            app.clock.advance(1_000);
+        }
+        let res = app
+            .get("/user/message/unread_total")
+            .user(one)
+            .header("X-Forwarded-For", NAT)
+            .send()
+            .await;
+        assert_eq!(res.status, 200, "call {call}: {}", res.text);
+    }
+    app.clock.advance(1_000);
+    let refused = app
+        .get("/user/message/unread_total")
+        .user(one)
+        .header("X-Forwarded-For", NAT)
+        .send()
+        .await;
+    too_many(&refused);
+    // while the others behind the same address go on
+    app.get("/user/message/unread_total")
+        .user(&users[1])
+        .header("X-Forwarded-For", NAT)
+        .send()
+        .await
+        .ok();
+}
+
+/// At the default 20 captcha sends per address per hour, the 21st is refused.
+#[actix_web::test]
+async fn the_twenty_first_captcha_from_one_address_in_an_hour_is_refused() {
+    let app = spawn_app_with(|c| c.limits = huddle::config::Config::defaults().limits).await;
+    let now = app.clock_now();
+    app.clock.advance(3_600_000 - now.rem_euclid(3_600_000));
+    for n in 0..20 {
+        // 20 a second and 100 a minute per address: pace the sends
+        if n % 10 == 9 {
+            app.clock.advance(1_000);
+        }
+        app.send_captcha(&format!("138007003{n:02}")).await.ok();
+    }
+    app.clock.advance(1_000);
+    let refused = app.send_captcha("13800700399").await;
+    assert!(too_many(&refused) <= 3_600);
+    assert!(
+        app.sms.last_code("13800700399").is_none(),
+        "no SMS went out"
+    );
 }
 
 #[actix_web::test]
