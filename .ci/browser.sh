@@ -12,17 +12,22 @@ cd "$(dirname "$0")/.."
 
 fail() { echo "browser: $*" >&2; exit 1; }
 
-# 1. Chromium (Debian packages; we run as root in CI).
-if [ ! -x /usr/bin/chromium ]; then
-  command -v apt-get >/dev/null || fail "/usr/bin/chromium is missing and apt-get is not available to install it"
+# 1. Chromium and a CJK font (Debian packages; we run as root in CI). Without
+#    fonts-noto-cjk the zh share pages render their text as empty boxes, so
+#    the Chinese screenshots would check nothing.
+apt_install() {
+  command -v apt-get >/dev/null || fail "$* missing and apt-get is not available to install it"
   export DEBIAN_FRONTEND=noninteractive
-  if ! apt-get install -y --no-install-recommends chromium chromium-driver; then
+  if ! apt-get install -y --no-install-recommends "$@"; then
     apt-get update
-    apt-get install -y --no-install-recommends chromium chromium-driver || fail "could not install chromium"
+    apt-get install -y --no-install-recommends "$@" || fail "could not install $*"
   fi
-fi
+}
+[ -x /usr/bin/chromium ] || apt_install chromium chromium-driver
 [ -x /usr/bin/chromium ] || fail "/usr/bin/chromium is still missing after the install"
 /usr/bin/chromium --version || fail "/usr/bin/chromium does not run"
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || apt_install fonts-noto-cjk
+fc-list :lang=zh family | grep -qi 'noto.*cjk' || fail "no CJK font after installing fonts-noto-cjk (fc-list :lang=zh)"
 
 # 2. Node and playwright-core (exact version from package-lock.json).
 command -v node >/dev/null || fail "node (>= 20) is required"

@@ -387,11 +387,17 @@ impl Application {
         let addr = listener.local_addr()?;
         let state = app_state.clone();
         let socket_options = SocketOptions::from_config(&config);
+        let cors_origins = config.cors_origins.clone();
+        if !cors_origins.is_empty() {
+            tracing::info!(origins = ?cors_origins.list(), "H5 API open to these origins (CORS)");
+        }
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 .configure(http::routes)
                 .default_service(web::to(http::not_found))
+                .wrap(http::cors::middleware(&cors_origins))
+                .wrap(from_fn(http::cors::preflight_no_content))
                 .wrap(from_fn(http::json_errors))
                 .wrap(from_fn(http::request_log))
         })

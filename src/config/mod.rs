@@ -55,6 +55,7 @@ pub const SETTINGS: &[Setting] = &[
     Setting { key: "rate_ip_per_second", default: "20", help: "Signed API requests from one client address in one second. Behind a proxy not in HUDDLE_TRUSTED_PROXIES every client shares its address: raise or turn off. 0: no limit." },
     Setting { key: "rate_ip_per_minute", default: "100", help: "Signed API requests from one client address in one minute. 0: no limit." },
     Setting { key: "trusted_proxies", default: "", help: "Reverse proxies (addresses and CIDR networks, comma-separated, e.g. 10.0.0.0/8,127.0.0.1) whose X-Forwarded-For names the client: per-address limits then count the right-most address that is not one of them. Empty: the TCP peer is the client." },
+    Setting { key: "cors_origins", default: "", help: "Origins (exact scheme://host[:port], comma-separated, e.g. https://h5.example.com) whose browser pages may call the H5 API (/h5/*) cross-origin: preflights answer 204 with the allowed methods and headers. Empty: same origin only." },
     Setting { key: "rooms_per_hour", default: "30", help: "Rooms one user may open per hour. 0: no limit." },
     Setting { key: "invites_per_hour", default: "100", help: "Room invitations one user may send per hour. 0: no limit." },
     Setting { key: "captcha_per_ip_per_hour", default: "20", help: "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit." },
@@ -258,6 +259,8 @@ pub struct Config {
     pub socket_send_buffer_bytes: usize,
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::auth::address::TrustedProxies,
+    /// Origins whose pages may call the H5 API from a browser.
+    pub cors_origins: crate::http::cors::CorsOrigins,
     /// Outside services: storage, push, WeChat, link previews, H5.
     pub services: ServicesConfig,
     /// Log filter.
@@ -409,6 +412,8 @@ impl Config {
             )?,
             trusted_proxies: crate::auth::address::TrustedProxies::parse(&get("trusted_proxies"))
                 .map_err(|e| ConfigError(format!("HUDDLE_TRUSTED_PROXIES: {e}")))?,
+            cors_origins: crate::http::cors::CorsOrigins::parse(&get("cors_origins"))
+                .map_err(|e| ConfigError(format!("HUDDLE_CORS_ORIGINS: {e}")))?,
             http_addr: parse("http_addr", &get("http_addr"))?,
             database_url: get("database_url"),
             database_max_connections: parse(

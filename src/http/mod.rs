@@ -5,6 +5,7 @@
 pub mod account;
 pub mod app;
 pub mod club;
+pub mod cors;
 pub mod event;
 pub mod h5;
 pub mod openapi;

@@ -6,6 +6,7 @@ mod account;
 mod app;
 mod authz;
 mod club;
+mod cors;
 mod envelope;
 mod event;
 mod fakes;

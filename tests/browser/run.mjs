@@ -60,7 +60,13 @@ function freePort() {
   });
 }
 
+// Two more origins for H5 pages hosted elsewhere: the first is listed in
+// HUDDLE_CORS_ORIGINS, the second is not.
+const otherOrigins = { listed: 0, unlisted: 0 };
+
 async function startServer() {
+  otherOrigins.listed = await freePort();
+  otherOrigins.unlisted = await freePort();
   if (process.env.HUDDLE_URL) {
     return { base: process.env.HUDDLE_URL.replace(/\/$/, ''), stop: async () => {}, tail: () => '' };
   }
@@ -77,6 +83,7 @@ async function startServer() {
     HUDDLE_DATABASE_URL: `sqlite://${path.join(tmp, 'huddle.db')}`,
     HUDDLE_SMS_TEST_NUMBERS: TEST_NUMBERS,
     HUDDLE_LOG_FORMAT: 'json',
+    HUDDLE_CORS_ORIGINS: `http://127.0.0.1:${otherOrigins.listed}`,
   };
   const child = spawn(bin, ['serve'], { cwd: repo, env, stdio: ['ignore', logFile, logFile] });
   let exited = null;
@@ -222,6 +229,29 @@ async function restLogin(base, user) {
     if (!(e instanceof HuddleError && e.code === 200001)) throw e;
   }
   return client;
+}
+
+// A static file server on 127.0.0.1:port for a page hosted on another origin
+// than huddle: tests/browser/cross-origin/index.html and web/assets/huddle.js.
+async function serveElsewhere(port) {
+  const files = {
+    '/': ['tests/browser/cross-origin/index.html', 'text/html; charset=utf-8'],
+    '/huddle.js': ['web/assets/huddle.js', 'text/javascript; charset=utf-8'],
+  };
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const file = files[new URL(req.url, 'http://x').pathname];
+    if (!file) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': file[1] }).end(fs.readFileSync(path.join(repo, file[0])));
+  });
+  await new Promise((resolve, reject) => {
+    server.on('error', reject);
+    server.listen(port, '127.0.0.1', resolve);
+  });
+  return { origin: `http://127.0.0.1:${port}`, close: () => new Promise((r) => server.close(r)) };
 }
 
 function metaContent(page, property) {
@@ -478,6 +508,52 @@ const scenarios = [
     await shot(page, 'share-profile');
 
     await ctx.close();
+  }],
+
+  ['an H5 page on another origin: CORS for listed origins only', async ({ browser, base }) => {
+    check(shared.clubId, 'needs the club of the live-room scenario');
+    const api = await restLogin(base, USERS.a);
+    const roomName = `Elsewhere ${Date.now() % 10000}`;
+    const room = await api.post('/room', { name: roomName, clubId: shared.clubId });
+    await api.post(`/room/${room.roomId}/token`, {});
+    const cacheId = await api.post(`/room/${room.roomId}/cache`, {});
+    const listed = await serveElsewhere(otherOrigins.listed);
+    const unlisted = await serveElsewhere(otherOrigins.unlisted);
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, locale: 'en-US', isMobile: true });
+    try {
+      const page = await ctx.newPage();
+      // The listed origin: preflights pass, the page renders the room.
+      const calls = [];
+      page.on('request', (r) => { if (r.url().startsWith(base)) calls.push(`${r.method()} ${new URL(r.url()).pathname}`); });
+      const url = (origin) => `${origin}/?api=${encodeURIComponent(base)}&room=${cacheId}`;
+      await page.goto(url(listed.origin));
+      await until(page, 'the page on the listed origin renders the room', () => document.body.dataset.state !== 'loading');
+      check((await page.evaluate(() => document.body.dataset.state)) === 'ready',
+        `the page on ${listed.origin} should render the room, got: ${await text(page, 'xo-error')}`);
+      check(await text(page, 'xo-title') === roomName, 'room name from POST /h5/room/{roomCacheId}');
+      await visible(page, `xo-member-${shared.uidA}`, 'the host in the member list');
+      check(calls.includes('POST /h5/session') && calls.includes(`POST /h5/room/${cacheId}`), `calls made: ${calls.join(', ')}`);
+      // Preflights are not page requests: the server's log shows them.
+      const preflights = fs.readFileSync(path.join(outDir, 'server.log'), 'utf8').split('\n')
+        .filter((l) => l.includes('"method":"OPTIONS"') && l.includes('"path":"/h5/')).map((l) => JSON.parse(l));
+      check(preflights.some((l) => l.span.path === '/h5/session' && l.status === 204), `a 204 preflight for /h5/session in the server log, got ${JSON.stringify(preflights)}`);
+      await shot(page, 'cors-listed-origin');
+
+      // The unlisted origin: the browser refuses the answer; the page gets a network error.
+      const refused = [];
+      page.on('console', (m) => { if (/CORS|Access-Control-Allow-Origin/.test(m.text())) refused.push(m.text()); });
+      await page.goto(url(unlisted.origin));
+      await until(page, 'the page on the unlisted origin gives up', () => document.body.dataset.state !== 'loading');
+      check((await page.evaluate(() => document.body.dataset.state)) === 'error', 'the unlisted origin must not render the room');
+      check((await text(page, 'xo-error')).startsWith('Network error'), `a browser refusal, got: ${await text(page, 'xo-error')}`);
+      check(refused.length > 0, 'Chromium reported a CORS refusal');
+      await shot(page, 'cors-unlisted-origin');
+    } finally {
+      await ctx.close();
+      await listed.close();
+      await unlisted.close();
+      await api.post(`/room/${room.roomId}/close`, {}).catch(() => {});
+    }
   }],
 
   ['share pages of unknown ids: friendly not-found state', async ({ browser, base }) => {
