@@ -68,10 +68,8 @@ impl CorsOrigins {
         if url.host_str().is_none() || !url.username().is_empty() || url.password().is_some() {
             return Err(bad("it needs a host and no user"));
         }
-        if !(url.path() == "/" && !raw.ends_with('/'))
-            || url.query().is_some()
-            || url.fragment().is_some()
-        {
+        let bare = url.path() == "/" && !raw.ends_with('/');
+        if !bare || url.query().is_some() || url.fragment().is_some() {
             return Err(bad("no path, query or trailing slash"));
         }
         // What the browser sends: lower-case host, default port left out.

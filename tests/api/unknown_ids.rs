@@ -15,6 +15,8 @@ const ROOM_NOT_FOUND: i64 = 400_000;
 const CLUB_NOT_FOUND: i64 = 500_000;
 const EVENT_NOT_FOUND: i64 = 600_000;
 
+type Params<'a> = &'a [(&'a str, String)];
+
 fn id(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap().to_owned()
 }
@@ -29,15 +31,15 @@ async fn unknown_ids_answer_the_business_code_of_the_missing_thing() {
     let room_id = id(&room, "roomId");
     let event_time = app.clock_now() + 3_600_000;
 
-    let event_params: &[(&str, String)] = &[
+    let event_params: Params = &[
         ("name", "Later".into()),
         ("desc", "soon".into()),
         ("eventTime", event_time.to_string()),
         ("memberUidList", format!("[\"{}\"]", me.uid)),
     ];
-    let none: &[(&str, String)] = &[];
-    let page: &[(&str, String)] = &[("count", "10".into())];
-    let cases: Vec<(Method, String, &[(&str, String)], i64)> = vec![
+    let none: Params = &[];
+    let page: Params = &[("count", "10".into())];
+    let cases: Vec<(Method, String, Params, i64)> = vec![
         (
             Method::GET,
             format!("/user/{NOBODY}/profile"),
