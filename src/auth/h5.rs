@@ -6,16 +6,15 @@
 //! H5 calls carry `Authorization: Bearer <h5Token>` and are signed with the
 //! default secret.
 
-use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
-use futures_util::future::LocalBoxFuture;
+use actix_web::HttpRequest;
 use huddle_actors::SharedClock;
 
 use super::signature::DEFAULT_ACCESS_SECRET;
 use super::token::{Claims, TokenKeys};
-use super::{read_params, state, verify_signature, ClientInfo, Params};
+use super::{ClientInfo, Params};
 use crate::envelope::ApiError;
+use crate::state::AppState;
 
 /// Who holds an H5 session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,46 +111,50 @@ pub struct H5Call {
     pub session: H5Session,
 }
 
-impl FromRequest for H5Call {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+impl super::signed::SignedCall for H5Call {
+    type Caller = H5Session;
+    const BEFORE_LOGIN: bool = true;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let state = state(&req)?;
-            super::limit_address(&state, &req).await?;
-            let client = ClientInfo::from_request(&req)?;
-            let token = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .ok_or_else(|| {
-                    ApiError::Unauthorized(
-                        "Authorization: Bearer <h5Token> is required (POST /h5/session)".into(),
-                    )
-                })?
-                .trim()
-                .to_owned();
-            let session = state.h5_sessions.verify(&token)?;
-            let params = read_params(&req, payload, &state).await?;
-            verify_signature(
-                &state,
-                &params,
-                DEFAULT_ACCESS_SECRET,
-                &format!("h5:{}", session.sid),
-            )
-            .await?;
-            Ok(Self {
-                params,
-                client,
-                session,
-            })
+    async fn identify(
+        state: &AppState,
+        req: &HttpRequest,
+        _: Option<std::net::IpAddr>,
+    ) -> Result<Self::Caller, ApiError> {
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                ApiError::Unauthorized(
+                    "Authorization: Bearer <h5Token> is required (POST /h5/session)".into(),
+                )
+            })?;
+        state.h5_sessions.verify(token.trim())
+    }
+
+    fn secret(_: &Self::Caller) -> &str {
+        DEFAULT_ACCESS_SECRET
+    }
+
+    fn replay_scope(session: &Self::Caller) -> String {
+        format!("h5:{}", session.sid)
+    }
+
+    fn verified(
+        session: Self::Caller,
+        client: ClientInfo,
+        params: Params,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            params,
+            client,
+            session,
         })
     }
 }
+
+super::signed::signed_extractors!(H5Call);
 
 #[cfg(test)]
 mod tests {

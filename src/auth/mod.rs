@@ -14,6 +14,7 @@ pub mod params;
 pub mod session_cache;
 pub mod sessions;
 pub mod signature;
+pub(crate) mod signed;
 pub mod token;
 
 use std::time::Duration;
@@ -278,68 +279,86 @@ pub(crate) async fn verify_signature(
     Ok(())
 }
 
-impl FromRequest for PublicCall {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+impl signed::SignedCall for PublicCall {
+    type Caller = Option<std::net::IpAddr>;
+    const BEFORE_LOGIN: bool = true;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let state = state(&req)?;
-            let address = limit_address(&state, &req).await?;
-            let client = ClientInfo::from_request(&req)?;
-            let params = read_params(&req, payload, &state).await?;
-            verify_signature(&state, &params, DEFAULT_ACCESS_SECRET, "-").await?;
-            Ok(Self {
-                params,
-                client,
-                address,
-            })
+    async fn identify(
+        _: &AppState,
+        _: &HttpRequest,
+        address: Option<std::net::IpAddr>,
+    ) -> Result<Self::Caller, ApiError> {
+        Ok(address)
+    }
+
+    fn secret(_: &Self::Caller) -> &str {
+        DEFAULT_ACCESS_SECRET
+    }
+
+    fn replay_scope(_: &Self::Caller) -> String {
+        "-".to_owned()
+    }
+
+    fn verified(
+        address: Self::Caller,
+        client: ClientInfo,
+        params: Params,
+    ) -> Result<Self, ApiError> {
+        Ok(Self {
+            params,
+            client,
+            address,
         })
     }
 }
 
-impl FromRequest for UserCall {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+impl signed::SignedCall for UserCall {
+    type Caller = huddle_actors::repo::session::SessionRecord;
+    // A logged-in user counts per user only: thousands of users may share one
+    // address (carrier-grade NAT, an office gateway), so per-address limits
+    // are for calls made before login.
+    const BEFORE_LOGIN: bool = false;
 
-    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let payload = payload.take();
-        Box::pin(async move {
-            let state = state(&req)?;
-            // A logged-in user counts per user only: thousands of users may
-            // share one address (carrier-grade NAT, an office gateway), so
-            // per-address limits are for calls made before login.
-            let client = ClientInfo::from_request(&req)?;
-            let authorization = req
-                .headers()
-                .get(header::AUTHORIZATION)
-                .ok_or_else(|| ApiError::Unauthorized("Authorization header is required".into()))?
-                .to_str()
-                .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?
-                .to_owned();
-            let session = state.sessions.authenticate(&authorization).await?;
-            state.limiter.request_by(&session.uid).await?;
-            let params = read_params(&req, payload, &state).await?;
-            verify_signature(
-                &state,
-                &params,
-                &session.access_secret,
-                session.uid.as_str(),
-            )
-            .await?;
-            if session.account_frozen {
-                return Err(ApiError::business(BusinessCode::AccountFrozen));
-            }
-            Ok(Self {
-                params,
-                client,
-                uid: session.uid,
-                session_id: session.session_id,
-                has_profile: session.has_profile,
-            })
+    async fn identify(
+        state: &AppState,
+        req: &HttpRequest,
+        _: Option<std::net::IpAddr>,
+    ) -> Result<Self::Caller, ApiError> {
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| ApiError::Unauthorized("Authorization header is required".into()))?
+            .to_str()
+            .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
+        let session = state.sessions.authenticate(authorization).await?;
+        state.limiter.request_by(&session.uid).await?;
+        Ok(session)
+    }
+
+    fn secret(session: &Self::Caller) -> &str {
+        &session.access_secret
+    }
+
+    fn replay_scope(session: &Self::Caller) -> String {
+        session.uid.to_string()
+    }
+
+    fn verified(
+        session: Self::Caller,
+        client: ClientInfo,
+        params: Params,
+    ) -> Result<Self, ApiError> {
+        if session.account_frozen {
+            return Err(ApiError::business(BusinessCode::AccountFrozen));
+        }
+        Ok(Self {
+            params,
+            client,
+            uid: session.uid,
+            session_id: session.session_id,
+            has_profile: session.has_profile,
         })
     }
 }
+
+signed::signed_extractors!(PublicCall, UserCall);

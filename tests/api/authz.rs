@@ -149,14 +149,15 @@ const MATRIX: &[Row] = &[
     user("PUT", "/user/profile", PROFILE, ALL_OK),
     user("GET", "/user/{H}/profile", &[], ALL_OK),
     user("GET", "/user/block", PAGE, ALL_OK),
-    // blocking yourself is a bad parameter
+    // blocking or unblocking yourself is a bad parameter
     user("POST", "/user/{H}/block", &[], [E400, OK, OK, OK]),
-    user("DELETE", "/user/{H}/block", &[], ALL_OK),
+    user("DELETE", "/user/{H}/block", &[], [E400, OK, OK, OK]),
     user("GET", "/user/message", PAGE, ALL_OK),
     user("GET", "/user/message/unread_total", &[], ALL_OK),
-    // a card to yourself is a bad parameter; to someone who blocked you: code 0
+    // a card to (or dropped from) yourself is a bad parameter; to someone who
+    // blocked you: code 0
     user("POST", "/user/{H}/card", &[], [E400, OK, OK, Biz(0)]),
-    user("DELETE", "/user/{H}/card", &[], ALL_OK),
+    user("DELETE", "/user/{H}/card", &[], [E400, OK, OK, OK]),
     user("GET", "/user/card", PAGE, ALL_OK),
     // ---- club ---------------------------------------------------------------
     user("POST", "/club", &[("name", "New club"), ("cover", "https://cdn.example.com/c.jpg")], ALL_OK),
