@@ -159,6 +159,17 @@ impl Hub {
         self.topics.get(topic).cloned().unwrap_or_default()
     }
 
+    /// An event's recipients and its topic's subscribers.
+    fn event_conns(
+        &self,
+        recipients: &[Uid],
+        event_id: &huddle_actors::EventId,
+    ) -> HashSet<ConnId> {
+        let mut targets = self.user_conns(recipients);
+        targets.extend(self.topic_conns(&Topic::Event(event_id.clone())));
+        targets
+    }
+
     fn route(&mut self, notification: Notification) {
         let ts = self.clock.now_ms();
         let (targets, frame): (HashSet<ConnId>, Value) = match notification {
@@ -232,39 +243,31 @@ impl Hub {
                 name,
                 event_time,
                 recipients,
-            } => {
-                let mut targets = self.user_conns(&recipients);
-                targets.extend(self.topic_conns(&Topic::Event(event_id.clone())));
-                (
-                    targets,
-                    json!({
-                        "type": "event.reminder",
+            } => (
+                self.event_conns(&recipients, &event_id),
+                json!({
+                    "type": "event.reminder",
                         "eventId": event_id,
                         "ts": ts,
                         "name": name,
-                        "eventTime": event_time,
-                    }),
-                )
-            }
+                    "eventTime": event_time,
+                }),
+            ),
             Notification::EventStarted {
                 event_id,
                 name,
                 room_id,
                 recipients,
-            } => {
-                let mut targets = self.user_conns(&recipients);
-                targets.extend(self.topic_conns(&Topic::Event(event_id.clone())));
-                (
-                    targets,
-                    json!({
-                        "type": "event.started",
+            } => (
+                self.event_conns(&recipients, &event_id),
+                json!({
+                    "type": "event.started",
                         "eventId": event_id,
                         "ts": ts,
                         "name": name,
-                        "roomId": room_id,
-                    }),
-                )
-            }
+                    "roomId": room_id,
+                }),
+            ),
             Notification::Undelivered(d) => {
                 self.push_offline(d);
                 return;

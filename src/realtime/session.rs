@@ -495,14 +495,7 @@ impl Actor for MemberSession {
                 .frame(),
             );
         }));
-        ctx.run_interval(limits.ping_interval, move |act, ctx| {
-            if act.last_heard.elapsed() > limits.idle_timeout {
-                tracing::debug!(conn = act.conn.get(), "websocket heartbeat timeout");
-                Self::close(ctx, close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
-            } else {
-                ctx.ping(b"");
-            }
-        });
+        super::keep_alive(ctx, limits.ping_interval, limits.idle_timeout);
         ctx.run_interval(self.deps.limits.session_check, |act, ctx| {
             act.check_session(ctx)
         });
@@ -518,21 +511,18 @@ impl Actor for MemberSession {
     }
 }
 
+impl super::Heard for MemberSession {
+    fn last_heard(&self) -> Instant {
+        self.last_heard
+    }
+}
+
 impl Handler<Outbound> for MemberSession {
     type Result = ();
 
     fn handle(&mut self, msg: Outbound, ctx: &mut Self::Context) {
-        match msg {
-            Outbound::Frame(frame) => ctx.text(frame),
-            Outbound::Frames(frames) => {
-                for frame in frames {
-                    ctx.text(frame);
-                }
-            }
-            Outbound::Detached { room_id } => {
-                self.joined.remove(&room_id);
-            }
-            Outbound::Close { code, reason } => Self::close(ctx, code, reason),
+        if let Some(room_id) = super::write_outbound(ctx, msg) {
+            self.joined.remove(&room_id);
         }
     }
 }

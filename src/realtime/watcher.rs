@@ -86,13 +86,7 @@ impl Actor for RoomWatcher {
             })
             .wait(ctx);
         let limits = self.deps.limits.clone();
-        ctx.run_interval(limits.ping_interval, move |act, ctx| {
-            if act.last_heard.elapsed() > limits.idle_timeout {
-                Self::close(ctx, close::HEARTBEAT_TIMEOUT, "heartbeat timeout");
-            } else {
-                ctx.ping(b"");
-            }
-        });
+        super::keep_alive(ctx, limits.ping_interval, limits.idle_timeout);
     }
 
     fn stopped(&mut self, _: &mut Self::Context) {
@@ -101,19 +95,18 @@ impl Actor for RoomWatcher {
     }
 }
 
+impl super::Heard for RoomWatcher {
+    fn last_heard(&self) -> Instant {
+        self.last_heard
+    }
+}
+
 impl Handler<Outbound> for RoomWatcher {
     type Result = ();
 
     fn handle(&mut self, msg: Outbound, ctx: &mut Self::Context) {
-        match msg {
-            Outbound::Frame(frame) => ctx.text(frame),
-            Outbound::Frames(frames) => {
-                for frame in frames {
-                    ctx.text(frame);
-                }
-            }
-            Outbound::Detached { .. } => Self::close(ctx, close::NORMAL, "room closed"),
-            Outbound::Close { code, reason } => Self::close(ctx, code, reason),
+        if super::write_outbound(ctx, msg).is_some() {
+            Self::close(ctx, close::NORMAL, "room closed");
         }
     }
 }
