@@ -7,24 +7,11 @@
 
 #![no_main]
 
-use huddle::realtime::protocol::{ack, decode, pong, ClientOp, ErrorCode, Refusal, Request, Topic};
+use huddle::realtime::protocol::{
+    ack, decode, pong, ClientOp, ErrorCode, Refusal, Request, Topic, OPS,
+};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
-
-/// Every op `decode` knows (docs/realtime.md, "Ops").
-const OPS: &[&str] = &[
-    "join",
-    "leave",
-    "resume",
-    "subscribe",
-    "unsubscribe",
-    "raise_hand",
-    "lower_hand",
-    "speaker_add",
-    "speaker_remove",
-    "member_remove",
-    "ping",
-];
 
 /// Longest accepted string id (`MAX_ID_CHARS`).
 const MAX_ID_CHARS: usize = huddle::realtime::protocol::MAX_ID_CHARS;

@@ -179,7 +179,8 @@ impl Refusal {
     }
 }
 
-const OPS: &[&str] = &[
+/// Every op name `decode` knows, as on the wire (docs/realtime.md, "Ops").
+pub const OPS: &[&str] = &[
     "join",
     "leave",
     "resume",

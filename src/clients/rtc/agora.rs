@@ -558,12 +558,7 @@ fn encode_006(
         salt,
         ..
     } = *req;
-    if !is_hex32(app_id) {
-        return Err(TokenError::InvalidAppId);
-    }
-    if !is_hex32(app_certificate) {
-        return Err(TokenError::InvalidAppCertificate);
-    }
+    check_credentials(app_id, app_certificate)?;
     let mut message = Vec::new();
     put_u32(&mut message, salt);
     put_u32(&mut message, ts);
@@ -580,6 +575,17 @@ fn encode_006(
     put_bytes(&mut content, &message, "message")?;
 
     Ok(format!("{VERSION_006}{app_id}{}", BASE64.encode(content)))
+}
+
+/// Both token formats take a 32-hex app id and certificate.
+fn check_credentials(app_id: &str, app_certificate: &str) -> Result<(), TokenError> {
+    if !is_hex32(app_id) {
+        return Err(TokenError::InvalidAppId);
+    }
+    if !is_hex32(app_certificate) {
+        return Err(TokenError::InvalidAppCertificate);
+    }
+    Ok(())
 }
 
 /// HMAC-SHA256 keyed with the certificate over `app id | channel | account |
@@ -627,12 +633,7 @@ fn encode_payload_007(
         issue_ts,
         ..
     } = *req;
-    if !is_hex32(app_id) {
-        return Err(TokenError::InvalidAppId);
-    }
-    if !is_hex32(app_certificate) {
-        return Err(TokenError::InvalidAppCertificate);
-    }
+    check_credentials(app_id, app_certificate)?;
     let mut info = Vec::new();
     put_bytes(&mut info, app_id.as_bytes(), "app id")?;
     put_u32(&mut info, issue_ts);
