@@ -10,6 +10,7 @@ use huddle_actors::repo::room::GetRoom;
 use huddle_actors::{RoomId, Uid};
 use md5::{Digest, Md5};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::user::existing_user;
 use crate::auth::{text_limit, ClientInfo, Profiled};
@@ -34,16 +35,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/app/link/preview/{linkMD5}").post(link_preview));
 }
 
-#[derive(Serialize)]
+/// An app release.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct VersionJson {
+#[schema(as = AppVersion)]
+pub(crate) struct VersionJson {
+    /// 1 iOS, 2 Android, 0 Web.
     client_type: i64,
+    /// Published (ms since the epoch).
     create_time: i64,
+    /// Where to get it.
     download_url: String,
+    /// 1: older versions must upgrade.
     forced_upgrade: i64,
+    /// Integer version.
     version_code: i64,
+    /// Release notes.
     version_desc: String,
+    /// The release (32 hex).
     version_id: String,
+    /// Version string.
     version_name: String,
 }
 
@@ -195,11 +206,17 @@ async fn report(state: web::Data<AppState>, call: Profiled) -> ApiResult {
     ok_with(Empty {}, "投诉成功")
 }
 
-#[derive(Serialize)]
-struct PreviewJson {
+/// A link's preview.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LinkPreview)]
+pub(crate) struct PreviewJson {
+    /// Image URL.
     image: String,
+    /// Description.
     description: String,
+    /// Title.
     title: String,
+    /// The page.
     url: String,
 }
 

@@ -4,6 +4,7 @@ use actix_web::web;
 use huddle_actors::repo::club::{CreateClub, GetClub, ListClubMembers, ListMyClubs};
 use huddle_actors::{ClubId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::pagination::{self, PageResult};
 use super::path_id;
@@ -71,12 +72,17 @@ async fn get_club(
     ok(ClubJson::new(&club, Some(joined)))
 }
 
-#[derive(Serialize)]
+/// A `GET /club` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ClubItem {
+pub(crate) struct ClubItem {
+    /// The club (32 hex).
     club_id: String,
+    /// The club.
     club_result: ClubJson,
+    /// When I joined (ms since the epoch).
     create_time: i64,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 

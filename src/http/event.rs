@@ -12,6 +12,7 @@ use huddle_actors::repo::room::Room;
 use huddle_actors::scheduler::{Schedule, Unschedule};
 use huddle_actors::{EventId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::pagination::{self, PageResult};
 use super::path_id;
@@ -224,13 +225,17 @@ async fn get_event(
     ok(event_json(&state, &view, &call.uid).await?)
 }
 
-#[derive(Serialize)]
+/// A `GET /event` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct EventItem {
+pub(crate) struct EventItem {
+    /// The event (32 hex).
     event_id: String,
+    /// The event.
     event_result: EventJson,
-    /// The seed's example carries the event's creation time here.
+    /// The event's creation time (ms since the epoch), as in the seed's example.
     event_time: i64,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 

@@ -23,10 +23,11 @@ use huddle_actors::repo::room::{FindRoomCache, GetRoom, Room};
 use huddle_actors::room::{RoomError, Snapshot};
 use huddle_actors::{ClubId, EventId, RoomCacheId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::event::{event_json, existing_event};
 use super::path_id;
-use super::views::{flag, ClubJson, MemberJson};
+use super::views::{flag, ClubJson, EventJson, Flag, MemberJson};
 use crate::auth::h5::H5Call;
 use crate::auth::{text_limit, PublicCall};
 use crate::clients::wechat::{jssdk_signature, WechatError};
@@ -64,11 +65,16 @@ impl From<WechatError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
+/// An H5 session.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SessionJson {
+#[schema(as = H5Session)]
+pub(crate) struct SessionJson {
+    /// `Authorization: Bearer <h5Token>` on `/h5/*`; `h5Token` query parameter of the live WebSocket.
     h5_token: String,
-    guest: u8,
+    /// 1 for a guest session, 0 for a WeChat login.
+    guest: Flag,
+    /// When it expires (ms since the epoch).
     expire_time: i64,
 }
 
@@ -105,15 +111,23 @@ async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult
     })
 }
 
-#[derive(Serialize)]
-struct WeixinConfigJson {
+/// `wx.config` parameters.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WeixinConfig)]
+pub(crate) struct WeixinConfigJson {
+    /// JS-SDK signature (sha1).
     signature: String,
+    /// Official account AppID.
     #[serde(rename = "appId")]
     app_id: String,
+    /// The ticket signed.
     jsapi_ticket: String,
+    /// Nonce.
     #[serde(rename = "nonceStr")]
     nonce_str: String,
+    /// The page URL signed (no fragment).
     url: String,
+    /// Seconds since the epoch, as text.
     timestamp: String,
 }
 
@@ -143,15 +157,22 @@ async fn weixin_config(state: web::Data<AppState>, call: H5Call) -> ApiResult {
     })
 }
 
-/// A person on an H5 page: what a stranger may see.
-#[derive(Serialize)]
+/// A person on an H5 page: what a stranger may see (no phone number, no
+/// viewer-specific flags).
+#[derive(Serialize, ToSchema)]
 pub struct H5Member {
+    /// Avatar URL.
     avatar: String,
+    /// Self-description.
     bio: String,
+    /// Display name.
     nickname: String,
+    /// The user (32 hex).
     uid: String,
+    /// Always 0; absent on `fromMember`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    blocked: Option<u8>,
+    #[schema(nullable = false)]
+    blocked: Option<Flag>,
 }
 
 impl H5Member {
@@ -174,26 +195,40 @@ impl H5Member {
             bio: v.bio.clone(),
             nickname: v.nickname.clone(),
             uid: v.uid.to_string(),
-            blocked: with_blocked.then_some(0),
+            blocked: with_blocked.then_some(Flag::NO),
         }
     }
 }
 
-/// The H5 room view.
-#[derive(Serialize)]
+/// The H5 room view: a shared room as a stranger sees it.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct H5Room {
-    pub closed: u8,
+    /// The room has ended.
+    pub closed: Flag,
+    /// The club; empty for an invite-only room.
     pub club_id: String,
+    /// The club; null for an invite-only room.
+    #[schema(required = true)]
     pub club_result: Option<ClubJson>,
+    /// Opened (ms since the epoch).
     pub create_time: i64,
+    /// The sharer; null when unknown.
+    #[schema(required = true)]
     pub from_member: Option<H5Member>,
+    /// The live members.
     pub member_list: Vec<H5Member>,
+    /// Live members.
     pub member_total: i64,
+    /// Topic.
     pub name: String,
-    pub invite_only: u8,
+    /// Private: only invited people may join.
+    pub invite_only: Flag,
+    /// The share token (32 hex).
     pub room_cache_id: String,
+    /// The room (32 hex).
     pub room_id: String,
+    /// The host (32 hex).
     pub uid: String,
 }
 
@@ -291,7 +326,7 @@ pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Ro
             })
             .await?
             .map(|(club, _)| ClubJson {
-                invite_only: Some(0),
+                invite_only: Some(Flag::NO),
                 ..ClubJson::new(&club, Some(false))
             }),
         None => None,
@@ -357,20 +392,25 @@ async fn profile(state: web::Data<AppState>, _call: H5Call, path: web::Path<Stri
 async fn event(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
     let event_id = path_id(&path, EventId::parse)?;
     let view = existing_event(&state, &event_id, &stranger()).await?;
-    let members: Vec<MemberJson> = user_views(&state, view.event.members.clone())
+    let member_list: Vec<MemberJson> = user_views(&state, view.event.members.clone())
         .await?
         .iter()
         .map(|v| MemberJson::new(v, false))
         .collect();
-    let mut json = serde_json::to_value(event_json(&state, &view, &stranger()).await?)
-        .map_err(ApiError::internal)?;
-    if let Some(object) = json.as_object_mut() {
-        object.insert(
-            "memberList".into(),
-            serde_json::to_value(members).map_err(ApiError::internal)?,
-        );
-    }
-    ok(json)
+    ok(H5Event {
+        event: event_json(&state, &view, &stranger()).await?,
+        member_list,
+    })
+}
+
+/// An event as a stranger sees it: the app's event view plus its hosts and guests.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct H5Event {
+    #[serde(flatten)]
+    event: EventJson,
+    /// Hosts and guests.
+    member_list: Vec<MemberJson>,
 }
 
 #[derive(serde::Deserialize)]

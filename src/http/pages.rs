@@ -17,6 +17,7 @@ use rust_embed::RustEmbed;
 use super::event::existing_event;
 use super::h5::{club_view, profile_view, room_view, stranger};
 use super::public_base;
+use super::views::Flag;
 use crate::envelope::ApiError;
 use crate::state::AppState;
 
@@ -154,7 +155,7 @@ async fn open_graph(state: &AppState, kind: &str, id: &str) -> Result<Option<Ope
                     .as_ref()
                     .map(|c| c.name.clone())
                     .unwrap_or_default();
-                let status = if view.closed == 1 {
+                let status = if view.closed == Flag::from(true) {
                     "已结束 · Ended".to_owned()
                 } else {
                     format!("{} 人在线 · {} live", view.member_total, view.member_total)

@@ -10,7 +10,7 @@ use crate::envelope::ApiError;
 pub const MAX_COUNT: i64 = 100;
 
 /// `result.page`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageInfo {
     /// The requested count, echoed.
     pub count: i64,

@@ -13,12 +13,13 @@ use huddle_actors::room::{
 };
 use huddle_actors::{ClubId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::club::{existing_club, NAME_MAX};
 use super::pagination::{self, PageResult};
 use super::path_id;
 use super::user::existing_user;
-use super::views::{flag, ClubJson, MemberJson, RoomJson};
+use super::views::{flag, ClubJson, Flag, MemberJson, RoomJson};
 use crate::auth::{text_limit, Profiled, UserCall};
 use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
 use crate::ratelimit::Action;
@@ -56,7 +57,7 @@ pub async fn room_json(
             })
             .await?
             .map(|(club, joined)| ClubJson {
-                invite_only: Some(0),
+                invite_only: Some(Flag::NO),
                 ..ClubJson::new(&club, Some(joined))
             }),
         None => None,
@@ -140,14 +141,21 @@ async fn visible_room(
     Ok(snapshot)
 }
 
-#[derive(Serialize)]
+/// A room just opened.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CreatedRoom {
+pub(crate) struct CreatedRoom {
+    /// The host (32 hex).
     uid: String,
+    /// Opened (ms since the epoch).
     create_time: i64,
+    /// Topic.
     name: String,
+    /// The club; empty for an invite-only room.
     club_id: String,
-    invite_only: u8,
+    /// Private: only invited people may join.
+    invite_only: Flag,
+    /// The room (32 hex).
     room_id: String,
 }
 
@@ -205,12 +213,17 @@ async fn get_room(
     ok(room_json(&state, &snapshot.room, &call.uid, &snapshot.members).await?)
 }
 
-#[derive(Serialize)]
+/// A `GET /room` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RoomItem {
+pub(crate) struct RoomItem {
+    /// Opened (ms since the epoch).
     create_time: i64,
+    /// The room (32 hex).
     room_id: String,
+    /// The room.
     room_result: RoomJson,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 
@@ -242,10 +255,14 @@ async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
     ok(PageResult::new(count, list))
 }
 
-#[derive(Serialize)]
+/// A voice token for the RTC channel named after the room.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TokenResult {
+#[schema(as = RoomToken)]
+pub(crate) struct TokenResult {
+    /// The room (the RTC channel).
     room_id: String,
+    /// The RTC (Agora) token; join and publish privileges expire after HUDDLE_RTC_TOKEN_TTL_SECS.
     token: String,
 }
 

@@ -8,6 +8,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use huddle_actors::repo::app::{MarkImageUploaded, RecordImage};
 use huddle_actors::ImageId;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::public_base;
 use crate::auth::{read_body, Profiled};
@@ -45,11 +46,16 @@ impl From<StorageError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
+/// Where to PUT an image and where it will be.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UploadJson {
+#[schema(as = UploadTicket)]
+pub(crate) struct UploadJson {
+    /// Presigned PUT address (expires after HUDDLE_STORAGE_UPLOAD_TTL_SECS).
     upload_address: String,
+    /// The image (32 hex).
     image_id: String,
+    /// Public address once uploaded.
     #[serde(rename = "imageURL")]
     image_url: String,
 }

@@ -249,7 +249,7 @@ mod tests {
     #[test]
     fn the_document_is_complete_and_its_refs_resolve() {
         let doc = document();
-        assert_eq!(doc["openapi"], "3.0.3");
+        assert_eq!(doc["openapi"], OPENAPI_VERSION);
         let mut found = Vec::new();
         refs(&doc, &mut found);
         assert!(!found.is_empty());
@@ -288,6 +288,74 @@ mod tests {
             .filter_map(|p| p["name"].as_str().or_else(|| p["$ref"].as_str()))
             .collect();
         assert!(params.contains(&"count") && params.contains(&"#/components/parameters/sign"));
+    }
+
+    /// The derived schemas follow `Serialize` exactly: every always-present
+    /// field is required, a field skipped when `None` is neither required nor
+    /// nullable, an `Option` written as `null` is required and nullable.
+    #[test]
+    fn derived_schemas_are_exact() {
+        let doc = document();
+        if let Ok(path) = std::env::var("HUDDLE_DUMP_OPENAPI") {
+            std::fs::write(path, serde_json::to_string_pretty(&doc).expect("json")).expect("dump");
+        }
+        let schemas = &doc["components"]["schemas"];
+        let required = |name: &str| -> Vec<String> {
+            schemas[name]["required"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: {}", schemas[name]))
+                .iter()
+                .map(|v| v.as_str().expect("name").to_owned())
+                .collect()
+        };
+        let club = required("Club");
+        assert!(club.contains(&"clubId".to_owned()) && club.contains(&"memberTotal".to_owned()));
+        assert!(!club.contains(&"joined".to_owned()) && !club.contains(&"inviteOnly".to_owned()));
+        assert_eq!(
+            schemas["Club"]["properties"]["joined"]["$ref"],
+            "#/components/schemas/Flag"
+        );
+        let event = required("Event");
+        assert!(!event.contains(&"roomId".to_owned()) && !event.contains(&"roomResult".to_owned()));
+        assert_eq!(schemas["Event"]["properties"]["roomId"]["type"], "string");
+        let room = required("H5Room");
+        assert!(room.contains(&"clubResult".to_owned()) && room.contains(&"fromMember".to_owned()));
+        let nullable = schemas["H5Room"]["properties"]["clubResult"].to_string();
+        assert!(nullable.contains("\"null\""), "{nullable}");
+        assert_eq!(schemas["Flag"]["enum"], json!([0, 1]));
+        assert_eq!(
+            schemas["WeixinConfig"]["properties"]["appId"]["type"],
+            "string"
+        );
+        assert_eq!(
+            schemas["UploadTicket"]["properties"]["imageURL"]["type"],
+            "string"
+        );
+        let h5_event = required("H5Event");
+        assert!(
+            h5_event.contains(&"eventId".to_owned()) && h5_event.contains(&"memberList".to_owned())
+        );
+        assert!(!h5_event.contains(&"roomId".to_owned()));
+        for name in [
+            "Profile",
+            "UserItem",
+            "MessageItem",
+            "ClubItem",
+            "RoomItem",
+            "EventItem",
+            "LoginResult",
+            "RoomToken",
+            "AppVersion",
+            "LinkPreview",
+            "H5Session",
+            "H5Member",
+            "Health",
+            "Ready",
+            "PageInfo",
+            "CreatedRoom",
+        ] {
+            assert!(!required(name).is_empty(), "{name}");
+        }
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The route table: one typed [`RouteDoc`] per registered route, with its
 //! parameters, authentication, answer and business codes.
 
+use std::borrow::Cow;
+
 use serde_json::{json, Value};
+use utoipa::openapi::schema::Schema;
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
 
 use crate::auth::signature::DEFAULT_ACCESS_SECRET;
 use crate::envelope::BusinessCode;
-use crate::http::{app, club, event, pagination, user};
+use crate::http::{app, club, event, h5, ops, pagination, room, upload, user, views};
 
 /// An HTTP method a route answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -281,18 +286,45 @@ pub(crate) const fn param(
 }
 
 /// `result` of a JSON envelope.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Res {
     /// `{}`.
     Empty,
-    /// A component schema.
-    Schema(&'static str),
+    /// A component schema derived from a `Serialize` struct ([`of`]).
+    Schema(Shape),
     /// `{"page": {"count"}, "list": [<component>]}`.
-    Page(&'static str),
+    Page(Shape),
+    /// An integer, described so.
+    Int(&'static str),
+    /// A 32-hex id, described so.
+    Hex32(&'static str),
+}
+
+/// A type whose schema is derived (`#[derive(ToSchema)]`): its component
+/// name and how to collect its schema and those it refers to.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// The component name.
+    pub name: fn() -> Cow<'static, str>,
+    /// Adds the schema and every schema it refers to.
+    pub collect: fn(&mut Vec<(String, RefOr<Schema>)>),
+}
+
+/// The [`Shape`] of `T`.
+pub const fn of<T: ToSchema>() -> Shape {
+    Shape {
+        name: T::name,
+        collect: collect::<T>,
+    }
+}
+
+fn collect<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+    out.push((T::name().into_owned(), T::schema()));
+    T::schemas(out);
 }
 
 /// What a route answers on success.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub enum Reply {
     /// The JSON envelope with this `result` and success `message`.
     Envelope {
@@ -503,7 +535,7 @@ pub const ROUTES: &[RouteDoc] = &[
                 "The SMS code (短信验证码).",
             ),
         ],
-        reply: envelope(Res::Schema("LoginResult"), "登录成功"),
+        reply: envelope(Res::Schema(of::<crate::auth::sessions::LoginTokens>()), "登录成功"),
         codes: &[BusinessCode::Default, BusinessCode::AccountFrozen],
         ..BASE
     },
@@ -525,7 +557,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Initialise my profile (初始化用户资料)",
         auth: Auth::User,
         params: &PROFILE_PARAMS,
-        reply: envelope(Res::Schema("Profile"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ProfileJson>()), "Success"),
         codes: &[BusinessCode::ProfileAlreadyInitialised],
         ..BASE
     },
@@ -536,7 +568,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Update my profile (更新用户资料)",
         description: "`bio` absent keeps the current one.",
         params: &PROFILE_PARAMS,
-        reply: envelope(Res::Schema("Profile"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ProfileJson>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -545,7 +577,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::User],
         summary: "A user's profile (获取用户资料)",
         params: &[P_UID],
-        reply: envelope(Res::Schema("Profile"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ProfileJson>()), "Success"),
         codes: &[BusinessCode::UserNotFound],
         ..BASE
     },
@@ -555,7 +587,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::User],
         summary: "The users I have blocked, a page (分页获取黑名单列表)",
         params: PAGE,
-        reply: envelope(Res::Page("UserItem"), "Success"),
+        reply: envelope(Res::Page(of::<views::UserItem>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -585,7 +617,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "My messages, a page (分页获取消息列表)",
         description: "Newest first; the returned messages are marked read. `lastId` is the numeric `sequenceId` of the previous page's last item.",
         params: PAGE,
-        reply: envelope(Res::Page("MessageItem"), "Success"),
+        reply: envelope(Res::Page(of::<views::MessageItem>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -593,7 +625,7 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/user/message/unread_total",
         tags: &[Tag::User],
         summary: "How many of my messages are unread (获取未读消息总数)",
-        reply: envelope(Res::Schema("UnreadTotal"), "Success"),
+        reply: envelope(Res::Int("Unread messages."), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -622,7 +654,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::User],
         summary: "The cards I have received, a page (分页获取名片列表)",
         params: PAGE,
-        reply: envelope(Res::Page("UserItem"), "Success"),
+        reply: envelope(Res::Page(of::<views::UserItem>()), "Success"),
         ..BASE
     },
     // ---- Club
@@ -648,7 +680,7 @@ pub const ROUTES: &[RouteDoc] = &[
                 "Cover image URL (封面).",
             ),
         ],
-        reply: envelope(Res::Schema("Club"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ClubJson>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -657,7 +689,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Club],
         summary: "A club (获取圈子)",
         params: &[P_CLUB],
-        reply: envelope(Res::Schema("Club"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ClubJson>()), "Success"),
         codes: &[BusinessCode::ClubNotFound],
         ..BASE
     },
@@ -667,7 +699,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Club],
         summary: "The clubs I have joined, a page (分页获取圈子列表)",
         params: PAGE,
-        reply: envelope(Res::Page("ClubItem"), "Success"),
+        reply: envelope(Res::Page(of::<club::ClubItem>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -677,7 +709,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "A club's members, a page (分页获取圈子成员列表)",
         description: "Members only (403 otherwise).",
         params: &[P_CLUB, LAST_ID, COUNT],
-        reply: envelope(Res::Page("UserItem"), "Success"),
+        reply: envelope(Res::Page(of::<views::UserItem>()), "Success"),
         codes: &[BusinessCode::ClubNotFound],
         errors: &[403],
         ..BASE
@@ -688,7 +720,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Club],
         summary: "Join a club (加入圈子)",
         params: &[P_CLUB],
-        reply: envelope(Res::Schema("Club"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ClubJson>()), "Success"),
         codes: &[BusinessCode::ClubNotFound],
         ..BASE
     },
@@ -732,7 +764,7 @@ pub const ROUTES: &[RouteDoc] = &[
                 "1: private, only invited people may join (私密). Default 0.",
             ),
         ],
-        reply: envelope(Res::Schema("CreatedRoom"), "Success"),
+        reply: envelope(Res::Schema(of::<room::CreatedRoom>()), "Success"),
         codes: &[BusinessCode::ClubNotFound],
         errors: &[403],
         ..BASE
@@ -744,7 +776,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "A room with its live members (获取活动)",
         description: "An invite-only room is visible to its host and invited people only (403).",
         params: &[P_ROOM],
-        reply: envelope(Res::Schema("Room"), "Success"),
+        reply: envelope(Res::Schema(of::<views::RoomJson>()), "Success"),
         codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
         errors: &[403],
         ..BASE
@@ -755,7 +787,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Room],
         summary: "Open rooms in my clubs and invite-only rooms I host or was invited to, a page (分页获取活动列表)",
         params: PAGE,
-        reply: envelope(Res::Page("RoomItem"), "Success"),
+        reply: envelope(Res::Page(of::<room::RoomItem>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -765,7 +797,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Join a room: a voice (RTC) token (获取活动声网Token)",
         description: "Admits the caller as a live member (room open; invite-only: host or invited, else 403; no host has blocked the caller, else 400001). The caller stays a member until they leave over the WebSocket, stay disconnected past the grace period, or the room closes.",
         params: &[P_ROOM],
-        reply: envelope(Res::Schema("RoomToken"), "Success"),
+        reply: envelope(Res::Schema(of::<room::TokenResult>()), "Success"),
         codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
         errors: &[403],
         ..BASE
@@ -788,7 +820,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "A share token for the room (获取活动Cache)",
         description: "`result` is a `roomCacheId` for (room, caller): `/h5/room/{roomCacheId}` and `/s/room/{roomCacheId}` show the room.",
         params: &[P_ROOM],
-        reply: envelope(Res::Schema("RoomCacheId"), "Success"),
+        reply: envelope(Res::Hex32("A share token for (room, sharer): `roomCacheId`."), "Success"),
         codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
         ..BASE
     },
@@ -849,7 +881,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Event],
         summary: "Schedule an event (创建日程)",
         params: &EVENT_PARAMS,
-        reply: envelope(Res::Schema("Event"), "Success"),
+        reply: envelope(Res::Schema(of::<views::EventJson>()), "Success"),
         codes: &[BusinessCode::UserNotFound],
         ..BASE
     },
@@ -865,7 +897,7 @@ pub const ROUTES: &[RouteDoc] = &[
             EVENT_PARAMS[2],
             EVENT_PARAMS[3],
         ],
-        reply: envelope(Res::Schema("Event"), "Success"),
+        reply: envelope(Res::Schema(of::<views::EventJson>()), "Success"),
         codes: &[BusinessCode::EventNotFound, BusinessCode::UserNotFound],
         errors: &[403],
         ..BASE
@@ -887,7 +919,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Event],
         summary: "An event (获取日程)",
         params: &[P_EVENT],
-        reply: envelope(Res::Schema("Event"), "Success"),
+        reply: envelope(Res::Schema(of::<views::EventJson>()), "Success"),
         codes: &[BusinessCode::EventNotFound],
         ..BASE
     },
@@ -897,7 +929,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Event],
         summary: "Events, a page (分页获取日程列表)",
         params: PAGE,
-        reply: envelope(Res::Page("EventItem"), "Success"),
+        reply: envelope(Res::Page(of::<event::EventItem>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -918,7 +950,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "Open a room from an event, creator only (通过日程开始活动)",
         description: "The result carries `eventTimeStatus` 1, `roomId` and `roomResult`; subscribers are told.",
         params: &[P_EVENT],
-        reply: envelope(Res::Schema("Event"), "Success"),
+        reply: envelope(Res::Schema(of::<views::EventJson>()), "Success"),
         codes: &[BusinessCode::EventNotFound],
         errors: &[403],
         ..BASE
@@ -937,7 +969,7 @@ pub const ROUTES: &[RouteDoc] = &[
             Ty::OneOf(&["avatar", "cover", "room", "feedback"]),
             "Image folder (图片目录): avatar 头像 / cover 封面 / room 活动 / feedback 反馈.",
         )],
-        reply: envelope(Res::Schema("UploadTicket"), "Success"),
+        reply: envelope(Res::Schema(of::<upload::UploadJson>()), "Success"),
         errors: &[403],
         ..BASE
     },
@@ -1020,10 +1052,10 @@ pub const ROUTES: &[RouteDoc] = &[
         path: "/app/version/upgrade",
         tags: &[Tag::App],
         summary: "The newest app version for my Client-Type (获取最新版本)",
-        description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type` is read. With no version published for the client type, `result` is `{}`.",
+        description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type` is read. ",
         auth: Auth::None,
         params: &[CLIENT_TYPE],
-        reply: envelope(Res::Schema("AppVersionOrEmpty"), "Success"),
+        reply: envelope(Res::Schema(of::<app::VersionJson>()), "Success"),
         errors: &[400, 503],
         ..BASE
     },
@@ -1134,7 +1166,7 @@ pub const ROUTES: &[RouteDoc] = &[
                 "The link (http:// or https://; `http://` is assumed without a scheme).",
             ),
         ],
-        reply: envelope(Res::Schema("LinkPreview"), "Success"),
+        reply: envelope(Res::Schema(of::<app::PreviewJson>()), "Success"),
         codes: &[BusinessCode::Default],
         errors: &[504],
         ..BASE
@@ -1154,7 +1186,7 @@ pub const ROUTES: &[RouteDoc] = &[
             Ty::Text(256),
             "The WeChat OAuth code of the page; absent for a guest session.",
         )],
-        reply: envelope(Res::Schema("H5Session"), "Success"),
+        reply: envelope(Res::Schema(of::<h5::SessionJson>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -1171,7 +1203,7 @@ pub const ROUTES: &[RouteDoc] = &[
             Ty::Text(2048),
             "The page's http(s) URL (当前路径URL); any `#fragment` is dropped.",
         )],
-        reply: envelope(Res::Schema("WeixinConfig"), "Success"),
+        reply: envelope(Res::Schema(of::<h5::WeixinConfigJson>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -1182,7 +1214,7 @@ pub const ROUTES: &[RouteDoc] = &[
         description: "`fromMember` is the sharer; `closed` is 1 once the room has ended.",
         auth: Auth::H5,
         params: &[P_ROOM_CACHE],
-        reply: envelope(Res::Schema("H5Room"), "Success"),
+        reply: envelope(Res::Schema(of::<h5::H5Room>()), "Success"),
         codes: &[BusinessCode::RoomNotFound],
         ..BASE
     },
@@ -1213,7 +1245,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "A club as a stranger sees it (获取圈子)",
         auth: Auth::H5,
         params: &[P_CLUB],
-        reply: envelope(Res::Schema("Club"), "Success"),
+        reply: envelope(Res::Schema(of::<views::ClubJson>()), "Success"),
         codes: &[BusinessCode::ClubNotFound],
         ..BASE
     },
@@ -1224,7 +1256,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "A profile as a stranger sees it (获取用户资料)",
         auth: Auth::H5,
         params: &[P_UID],
-        reply: envelope(Res::Schema("H5Member"), "Success"),
+        reply: envelope(Res::Schema(of::<h5::H5Member>()), "Success"),
         codes: &[BusinessCode::UserNotFound],
         ..BASE
     },
@@ -1235,7 +1267,7 @@ pub const ROUTES: &[RouteDoc] = &[
         summary: "An event as a stranger sees it (获取日程)",
         auth: Auth::H5,
         params: &[P_EVENT],
-        reply: envelope(Res::Schema("H5Event"), "Success"),
+        reply: envelope(Res::Schema(of::<h5::H5Event>()), "Success"),
         codes: &[BusinessCode::EventNotFound],
         ..BASE
     },
@@ -1345,7 +1377,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Ops],
         summary: "Liveness: the process serves HTTP",
         auth: Auth::None,
-        reply: envelope(Res::Schema("Health"), "Success"),
+        reply: envelope(Res::Schema(of::<ops::Health>()), "Success"),
         ..BASE
     },
     RouteDoc {
@@ -1354,7 +1386,7 @@ pub const ROUTES: &[RouteDoc] = &[
         tags: &[Tag::Ops],
         summary: "Readiness: the database answers (503 otherwise)",
         auth: Auth::None,
-        reply: envelope(Res::Schema("Ready"), "Success"),
+        reply: envelope(Res::Schema(of::<ops::Ready>()), "Success"),
         errors: &[503],
         ..BASE
     },
