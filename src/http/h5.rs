@@ -26,12 +26,17 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::event::{event_json, existing_event};
+use super::inputs::{inputs, Deferred, FromParams, OAuthCode, PageUrl};
+use super::openapi::{
+    envelope, of, param, Auth, Loc, Method, Reply, Res, RouteDoc, Tag, Ty, BASE, P_CLUB, P_EVENT,
+    P_ROOM_CACHE, P_UID,
+};
 use super::path_id;
 use super::views::{flag, ClubJson, EventJson, Flag, MemberJson};
 use crate::auth::h5::H5Call;
-use crate::auth::{text_limit, PublicCall};
+use crate::auth::PublicCall;
 use crate::clients::wechat::{jssdk_signature, WechatError};
-use crate::envelope::{ok, ApiError, ApiResult, BusinessCode};
+use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, SUCCESS};
 use crate::realtime::watcher::RoomWatcher;
 use crate::state::AppState;
 
@@ -54,6 +59,97 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/h5/profile/{uid}").post(profile))
         .service(web::resource("/h5/event/{eventId}").post(event));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/session",
+        tags: &[Tag::H5],
+        summary: "Open an H5 session: a WeChat login or a guest",
+        description: "With WeChat configured and an OAuth `code`, a WeChat session (401 when WeChat refuses the code; 400 for a `code` when WeChat is not configured); without `code`, a guest session. The `h5Token` authenticates the other `/h5/*` calls (`Authorization: Bearer`).",
+        auth: Auth::Signed,
+        input: &[SessionInput::PARAMS],
+        reply: envelope(Res::Schema(of::<SessionJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/weixin/config",
+        tags: &[Tag::H5],
+        summary: "WeChat JS-SDK config for a page (获取微信Config)",
+        description: "503 when WeChat is not configured on this server.",
+        auth: Auth::H5,
+        input: &[WeixinInput::PARAMS],
+        reply: envelope(Res::Schema(of::<WeixinConfigJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/room/{roomCacheId}",
+        tags: &[Tag::H5],
+        summary: "A shared room as a stranger sees it (获取活动)",
+        description: "`fromMember` is the sharer; `closed` is 1 once the room has ended.",
+        auth: Auth::H5,
+        params: &[P_ROOM_CACHE],
+        reply: envelope(Res::Schema(of::<H5Room>()), SUCCESS),
+        codes: &[BusinessCode::RoomNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/h5/room/{roomCacheId}/live",
+        tags: &[Tag::H5, Tag::Realtime],
+        summary: "Follow a shared room live: a read-only WebSocket",
+        description: "Upgrades to a WebSocket that carries the room's events to people without the app (see docs/realtime.md). An unknown share token or room answers 404 before the upgrade.",
+        auth: Auth::H5Query,
+        params: &[
+            P_ROOM_CACHE,
+            param(
+                "h5Token",
+                Loc::Query,
+                true,
+                Ty::Text(0),
+                "The `h5Token` from `POST /h5/session`.",
+            ),
+        ],
+        reply: Reply::WebSocket,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/club/{clubId}",
+        tags: &[Tag::H5],
+        summary: "A club as a stranger sees it (获取圈子)",
+        auth: Auth::H5,
+        params: &[P_CLUB],
+        reply: envelope(Res::Schema(of::<ClubJson>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/profile/{uid}",
+        tags: &[Tag::H5],
+        summary: "A profile as a stranger sees it (获取用户资料)",
+        auth: Auth::H5,
+        params: &[P_UID],
+        reply: envelope(Res::Schema(of::<H5Member>()), SUCCESS),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/event/{eventId}",
+        tags: &[Tag::H5],
+        summary: "An event as a stranger sees it (获取日程)",
+        auth: Auth::H5,
+        params: &[P_EVENT],
+        reply: envelope(Res::Schema(of::<H5Event>()), SUCCESS),
+        codes: &[BusinessCode::EventNotFound],
+        ..BASE
+    },
+];
 
 impl From<WechatError> for ApiError {
     fn from(e: WechatError) -> Self {
@@ -78,12 +174,22 @@ pub(crate) struct SessionJson {
     expire_time: i64,
 }
 
+inputs! {
+    /// `POST /h5/session`.
+    pub struct SessionInput {
+        code: optional Deferred<OAuthCode> = "code", Body, "The WeChat OAuth code of the page; absent for a guest session.";
+    }
+}
+
+inputs! {
+    /// `POST /h5/weixin/config`.
+    pub struct WeixinInput {
+        url: required PageUrl = "url", Body, "The page's http(s) URL (当前路径URL); any `#fragment` is dropped.";
+    }
+}
+
 async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult {
-    let code = call
-        .params
-        .optional("code")
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
+    let code = SessionInput::from_params(&call.params)?.code;
     let openid = match (code, &state.wechat) {
         (None, _) => None,
         (Some(_), None) => return Err(ApiError::BadRequest(
@@ -91,8 +197,8 @@ async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult
                 .into(),
         )),
         (Some(code), Some(wechat)) => {
-            let code = text_limit("code", code, 256)?;
-            match wechat.openid_for_code(code).await {
+            let code = code.parse()?;
+            match wechat.openid_for_code(code.as_str()).await {
                 Ok(openid) => Some(openid),
                 Err(WechatError::Refused { code, message }) => {
                     return Err(ApiError::Unauthorized(format!(
@@ -132,7 +238,7 @@ pub(crate) struct WeixinConfigJson {
 }
 
 async fn weixin_config(state: web::Data<AppState>, call: H5Call) -> ApiResult {
-    let url = text_limit("url", call.params.required("url")?.trim(), 2048)?.to_owned();
+    let url = WeixinInput::from_params(&call.params)?.url.into_string();
     let parsed = url::Url::parse(&url).map_err(|e| ApiError::BadRequest(format!("url: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(ApiError::BadRequest(

@@ -7,6 +7,7 @@ pub mod app;
 pub mod club;
 pub mod event;
 pub mod h5;
+pub mod inputs;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

@@ -5,7 +5,8 @@ use huddle_actors::repo::Ping;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::envelope::{ok, ApiError, ApiResult};
+use super::openapi::{envelope, of, Auth, Method, Res, RouteDoc, Tag, BASE};
+use crate::envelope::{ok, ApiError, ApiResult, SUCCESS};
 use crate::state::AppState;
 
 /// `/healthz`, `/readyz`.
@@ -13,6 +14,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/healthz").get(healthz))
         .service(web::resource("/readyz").get(readyz));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/healthz",
+        tags: &[Tag::Ops],
+        summary: "Liveness: the process serves HTTP",
+        auth: Auth::None,
+        reply: envelope(Res::Schema(of::<Health>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/readyz",
+        tags: &[Tag::Ops],
+        summary: "Readiness: the database answers (503 otherwise)",
+        auth: Auth::None,
+        reply: envelope(Res::Schema(of::<Ready>()), SUCCESS),
+        errors: &[503],
+        ..BASE
+    },
+];
 
 /// Liveness.
 #[derive(Serialize, ToSchema)]

@@ -16,12 +16,43 @@ use super::session::MemberSession;
 use crate::auth::params::{BodyKind, Params};
 use crate::auth::verify_signature;
 use crate::envelope::ApiError;
+use crate::http::openapi::{param, Auth, Loc, Method, Reply, RouteDoc, Tag, Ty, BASE};
 use crate::state::AppState;
 
 /// `/ws`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/ws").get(upgrade));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/ws",
+        tags: &[Tag::Realtime],
+        summary: "The WebSocket of a logged-in device",
+        description: "Upgrades to the realtime WebSocket: live room membership, hands, host controls, inbox/invite/event/club pushes, resume by sequence number, heartbeats. The first frame is `hello`. The protocol (every op, event, error and close code) is in docs/realtime.md.",
+        auth: Auth::Socket,
+        params: &[
+            param(
+                "uid",
+                Loc::Query,
+                false,
+                Ty::Hex32,
+                "With `accessToken`, instead of the Authorization header.",
+            ),
+            param(
+                "accessToken",
+                Loc::Query,
+                false,
+                Ty::Text(0),
+                "With `uid`, instead of the Authorization header.",
+            ),
+        ],
+        reply: Reply::WebSocket,
+        ..BASE
+    },
+];
 
 /// Every refusal before the upgrade is a 401, except an outage (503).
 fn as_unauthorized(e: ApiError) -> ApiError {

@@ -18,6 +18,9 @@ pub enum ImageDir {
 }
 
 impl ImageDir {
+    /// Every wire name, in order.
+    pub const NAMES: &'static [&'static str] = &["avatar", "cover", "room", "feedback"];
+
     /// Parses `avatar | cover | room | feedback`.
     pub fn parse(text: &str) -> Result<Self, String> {
         match text {

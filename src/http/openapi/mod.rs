@@ -34,6 +34,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 mod schema;
 mod table;
 
+/// The documentation's own routes.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs-json",
+        tags: &[Tag::Ops],
+        summary: "This OpenAPI document",
+        auth: Auth::None,
+        reply: Reply::OpenApi,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs",
+        tags: &[Tag::Ops],
+        summary: "Browsable API documentation (Swagger UI)",
+        auth: Auth::None,
+        reply: Reply::Html,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs/{file:.*}",
+        tags: &[Tag::Ops],
+        summary: "A Swagger UI file (served by huddle itself)",
+        description: "Empty `file` (`/docs/`) is the page itself.",
+        auth: Auth::None,
+        params: &[param(
+            "file",
+            Loc::Path,
+            true,
+            Ty::Text(0),
+            "e.g. `swagger-ui-bundle.js`, `swagger-ui.css`, `swagger-initializer.js`.",
+        )],
+        reply: Reply::DocsAsset,
+        errors: &[404],
+        ..BASE
+    },
+];
+
 pub use schema::*;
 pub use table::*;
 
@@ -152,7 +192,7 @@ mod tests {
     #[test]
     fn templates_are_well_formed_and_unique() {
         let mut seen = HashSet::new();
-        for route in ROUTES {
+        for route in ROUTES.iter() {
             let template = openapi_path(route.path);
             assert!(template.starts_with('/'), "{}", route.path);
             assert!(!template.contains("//"), "{}", route.path);
@@ -177,8 +217,7 @@ mod tests {
             let unique: HashSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{}", route.path);
             let declared: Vec<&str> = route
-                .params
-                .iter()
+                .all_params()
                 .filter(|p| p.location == Loc::Path)
                 .map(|p| p.name)
                 .collect();
@@ -193,17 +232,17 @@ mod tests {
 
     #[test]
     fn every_route_is_described() {
-        for route in ROUTES {
+        for route in ROUTES.iter() {
             let at = format!("{} {}", route.method.as_str(), route.path);
             assert!(!route.summary.is_empty(), "{at}");
             assert!(!route.tags.is_empty(), "{at}");
             if route.method == Method::Get || route.method == Method::Head {
                 assert!(
-                    route.params.iter().all(|p| p.location != Loc::Body),
+                    route.all_params().all(|p| p.location != Loc::Body),
                     "{at}: a GET takes no body"
                 );
             }
-            let names: Vec<&str> = route.params.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = route.all_params().map(|p| p.name).collect();
             let unique: HashSet<&&str> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{at}: a parameter twice");
             assert!(!names.contains(&"ts") && !names.contains(&"sign"), "{at}");

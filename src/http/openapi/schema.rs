@@ -326,8 +326,7 @@ pub(crate) fn parameter(p: &ParamDoc) -> Value {
 /// `ts` and `sign`, as a form and as a flat JSON object.
 pub(crate) fn request_body(route: &RouteDoc) -> Value {
     let body: Vec<&ParamDoc> = route
-        .params
-        .iter()
+        .all_params()
         .filter(|p| p.location == Loc::Body)
         .collect();
     let schema = |json: bool| {
@@ -517,13 +516,14 @@ pub(crate) fn route_statuses(route: &RouteDoc) -> BTreeSet<u16> {
 pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -> (u16, Value) {
     let binary = json!({ "type": "string", "format": "binary" });
     match route.reply {
-        Reply::Envelope { result, message } => {
+        Reply::Envelope { result, messages } => {
+            let message = messages.all()[0];
             let success = json!({
                 "type": "object",
                 "required": ["result", "message", "status"],
                 "properties": {
                     "result": result_schema(result),
-                    "message": { "type": "string", "example": message },
+                    "message": { "type": "string", "enum": messages.all() },
                     "status": { "type": "integer", "enum": [1], "example": 1 },
                 }
             });
@@ -554,6 +554,7 @@ pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -
             } else {
                 json!({ "oneOf": [success, schema_ref("BusinessFailure")] })
             };
+            let message = messages.all().join("\" or \"");
             let description = if codes.is_empty() {
                 format!("Success: `{{\"result\": …, \"message\": \"{message}\", \"status\": 1}}`.")
             } else {
@@ -717,12 +718,11 @@ pub(crate) fn info_description() -> String {
 
 pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value {
     let mut parameters: Vec<Value> = Vec::new();
-    for p in route.params.iter().filter(|p| p.location == Loc::Path) {
+    for p in route.all_params().filter(|p| p.location == Loc::Path) {
         parameters.push(parameter(p));
     }
     for p in route
-        .params
-        .iter()
+        .all_params()
         .filter(|p| matches!(p.location, Loc::Query | Loc::Header))
     {
         parameters.push(parameter(p));
@@ -803,7 +803,7 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
             "requestBody".into(),
             json!({ "required": true, "description": "The image bytes; `Content-Type` must name its type.", "content": content }),
         );
-    } else if has_body && (signed || route.params.iter().any(|p| p.location == Loc::Body)) {
+    } else if has_body && (signed || route.all_params().any(|p| p.location == Loc::Body)) {
         op.insert("requestBody".into(), request_body(route));
     }
     op.insert("responses".into(), responses.into());
@@ -932,7 +932,7 @@ pub const OPENAPI_VERSION: &str = "3.1.0";
 
 /// The OpenAPI document of every route in [`ROUTES`].
 pub fn document() -> Value {
-    let mut schemas = component_schemas(ROUTES);
+    let mut schemas = component_schemas(&ROUTES);
     schemas.insert(
         "Ts".into(),
         json!({ "type": "integer", "format": "int64", "description": format!("ms since the epoch, within ±{SIGN_WINDOW_MS} ms of the server's clock."), "example": 1_608_207_590_160_i64 }),
@@ -943,7 +943,7 @@ pub fn document() -> Value {
     );
 
     let mut paths = Map::new();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let template = openapi_path(route.path);
         let item = paths
             .entry(template)
