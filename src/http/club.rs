@@ -158,25 +158,21 @@ pub(crate) struct ClubItem {
 }
 
 async fn list_my_clubs(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let clubs = state
-        .repo
-        .run(ListMyClubs {
-            uid: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let list: Vec<ClubItem> = clubs
-        .iter()
-        .map(|(joined_at, club)| ClubItem {
-            club_id: club.club_id.to_string(),
-            club_result: ClubJson::new(club, Some(true)),
-            create_time: *joined_at,
-            sequence_id: pagination::sequence_id(*joined_at, club.club_id.as_str()),
-        })
-        .collect();
-    ok(PageResult::new(count, list))
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        &state,
+        &call.params,
+        |page| ListMyClubs { uid, page },
+        |(joined_at, club)| {
+            std::future::ready(Ok(ClubItem {
+                club_id: club.club_id.to_string(),
+                club_result: ClubJson::new(&club, Some(true)),
+                create_time: joined_at,
+                sequence_id: pagination::sequence_id(joined_at, club.club_id.as_str()),
+            }))
+        },
+    )
+    .await
 }
 
 async fn list_members(

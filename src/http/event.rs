@@ -16,10 +16,10 @@ use utoipa::ToSchema;
 
 use super::inputs::{inputs, EventDesc, EventName, FromParams, MemberUids, Millis};
 use super::openapi::{envelope, of, Method, Res, RouteDoc, Tag, BASE, EMPTY, P_EVENT};
-use super::pagination::{self, KeysetPage, PageResult};
+use super::pagination::{self, KeysetPage};
 use super::path_id;
-use super::room::room_json;
-use super::views::{EventJson, RoomJson};
+use super::room::live_room_json;
+use super::views::EventJson;
 use crate::auth::Profiled;
 use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::state::AppState;
@@ -200,15 +200,7 @@ pub async fn event_json(
     viewer: &Uid,
 ) -> Result<EventJson, ApiError> {
     let room = match &view.room {
-        Some(room) => {
-            let members = state
-                .rooms
-                .live_snapshot(&room.room_id, viewer)
-                .await
-                .map(|s| s.members)
-                .unwrap_or_default();
-            Some(room_json(state, room, viewer, &members).await?)
-        }
+        Some(room) => Some(live_room_json(state, room, viewer).await?),
         None => None,
     };
     Ok(EventJson::new(&view.event, view.notify, room))
@@ -307,28 +299,25 @@ pub(crate) struct EventItem {
 }
 
 async fn list_events(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let views = state
-        .repo
-        .run(ListEvents {
-            viewer: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let mut list = Vec::with_capacity(views.len());
-    for view in &views {
-        list.push(EventItem {
-            event_id: view.event.event_id.to_string(),
-            event_result: event_json(&state, view, &call.uid).await?,
-            event_time: view.event.created_at,
-            sequence_id: pagination::sequence_id(
-                view.event.created_at,
-                view.event.event_id.as_str(),
-            ),
-        });
-    }
-    ok(PageResult::new(count, list))
+    let (state, viewer) = (&**state, &call.uid);
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| ListEvents { viewer: uid, page },
+        |view: EventView| async move {
+            Ok(EventItem {
+                event_id: view.event.event_id.to_string(),
+                event_result: event_json(state, &view, viewer).await?,
+                event_time: view.event.created_at,
+                sequence_id: pagination::sequence_id(
+                    view.event.created_at,
+                    view.event.event_id.as_str(),
+                ),
+            })
+        },
+    )
+    .await
 }
 
 async fn notify(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
@@ -381,12 +370,6 @@ async fn start(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
             recipients,
         });
     }
-    let members = state
-        .rooms
-        .live_snapshot(&room.room_id, &call.uid)
-        .await
-        .map(|s| s.members)
-        .unwrap_or_default();
-    let room_json: RoomJson = room_json(&state, &room, &call.uid, &members).await?;
+    let room_json = live_room_json(&state, &room, &call.uid).await?;
     ok(EventJson::new(&event, view.notify, Some(room_json)))
 }

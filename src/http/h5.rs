@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
-use huddle_actors::repo::club::GetClub;
 use huddle_actors::repo::profile::{GetUserView, GetUserViews, UserView};
 use huddle_actors::repo::room::{FindRoomCache, GetRoom, Room};
 use huddle_actors::room::{RoomError, Snapshot};
@@ -423,20 +422,8 @@ pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Ro
             .collect(),
     )
     .await?;
-    let club_result = match &room.club_id {
-        Some(club_id) => state
-            .repo
-            .run(GetClub {
-                club_id: club_id.clone(),
-                viewer: stranger(),
-            })
-            .await?
-            .map(|(club, _)| ClubJson {
-                invite_only: Some(Flag::NO),
-                ..ClubJson::new(&club, Some(false))
-            }),
-        None => None,
-    };
+    // A stranger has joined no club: `joined` is 0.
+    let club_result = super::room::club_result(state, &room, &stranger()).await?;
     let from_member = state
         .repo
         .run(GetUserView {

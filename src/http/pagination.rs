@@ -1,12 +1,16 @@
 //! Cursor pages (`lastId`, `count`) and the `{"page": {"count"}, "list"}` result.
 
+use std::future::Future;
+
 use huddle_actors::repo::page::PageQuery;
+use huddle_actors::repo::{RepoActor, RepoResult};
 use serde::Serialize;
 
 use super::inputs::{inputs, FromParams, Param, Ranged};
 use super::openapi::Ty;
 use crate::auth::Params;
-use crate::envelope::ApiError;
+use crate::envelope::{ok, ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Largest page.
 pub const MAX_COUNT: i64 = 100;
@@ -89,6 +93,31 @@ pub fn keyset(params: &Params) -> Result<PageQuery, ApiError> {
         count: page.count.get(),
         before: page.last_id.map(|SequenceCursor(cursor)| cursor),
     })
+}
+
+/// A keyset-paged list route: the page `params` ask for, the repository's
+/// rows for it (`query`), each row made an item by `item`, in order.
+pub async fn keyset_list<M, R, T, Fut>(
+    state: &AppState,
+    params: &Params,
+    query: impl FnOnce(PageQuery) -> M,
+    mut item: impl FnMut(R) -> Fut,
+) -> ApiResult
+where
+    M: actix::Message<Result = RepoResult<Vec<R>>> + Send + 'static,
+    RepoActor: actix::Handler<M>,
+    R: Send + 'static,
+    Fut: Future<Output = Result<T, ApiError>>,
+    T: Serialize,
+{
+    let page = keyset(params)?;
+    let count = page.count;
+    let rows = state.repo.run(query(page)).await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        list.push(item(row).await?);
+    }
+    ok(PageResult::new(count, list))
 }
 
 /// [`NumericPage`] as `(count, before)`.

@@ -20,7 +20,7 @@ use super::inputs::{inputs, require, Bit, Deferred, FromParams, RoomName};
 use super::openapi::{
     envelope, of, Method, ParamDoc, Res, RouteDoc, Tag, BASE, EMPTY, P_ROOM, P_UID,
 };
-use super::pagination::{self, KeysetPage, PageResult};
+use super::pagination::{self, KeysetPage};
 use super::path_id;
 use super::user::existing_user;
 use super::views::{flag, ClubJson, Flag, MemberJson, RoomJson};
@@ -181,6 +181,45 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     },
 ];
 
+/// A room's `clubResult` as `viewer` sees it (`inviteOnly` 0, as the seed
+/// shows it); `None` for an invite-only room.
+pub async fn club_result(
+    state: &AppState,
+    room: &Room,
+    viewer: &Uid,
+) -> Result<Option<ClubJson>, ApiError> {
+    let Some(club_id) = &room.club_id else {
+        return Ok(None);
+    };
+    Ok(state
+        .repo
+        .run(GetClub {
+            club_id: club_id.clone(),
+            viewer: viewer.clone(),
+        })
+        .await?
+        .map(|(club, joined)| ClubJson {
+            invite_only: Some(Flag::NO),
+            ..ClubJson::new(&club, Some(joined))
+        }))
+}
+
+/// [`room_json`] with the room's live members as `viewer` sees them now
+/// (none when the room is not running).
+pub async fn live_room_json(
+    state: &AppState,
+    room: &Room,
+    viewer: &Uid,
+) -> Result<RoomJson, ApiError> {
+    let members = state
+        .rooms
+        .live_snapshot(&room.room_id, viewer)
+        .await
+        .map(|s| s.members)
+        .unwrap_or_default();
+    room_json(state, room, viewer, &members).await
+}
+
 /// A room as `viewer` sees it, with its club and live members.
 pub async fn room_json(
     state: &AppState,
@@ -188,20 +227,7 @@ pub async fn room_json(
     viewer: &Uid,
     members: &[LiveMember],
 ) -> Result<RoomJson, ApiError> {
-    let club_result = match &room.club_id {
-        Some(club_id) => state
-            .repo
-            .run(GetClub {
-                club_id: club_id.clone(),
-                viewer: viewer.clone(),
-            })
-            .await?
-            .map(|(club, joined)| ClubJson {
-                invite_only: Some(Flag::NO),
-                ..ClubJson::new(&club, Some(joined))
-            }),
-        None => None,
-    };
+    let club_result = club_result(state, room, viewer).await?;
     let views = state
         .repo
         .run(GetUserViews {
@@ -364,31 +390,22 @@ pub(crate) struct RoomItem {
 }
 
 async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let rooms = state
-        .repo
-        .run(ListRoomsFor {
-            uid: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let mut list = Vec::with_capacity(rooms.len());
-    for room in &rooms {
-        let members = state
-            .rooms
-            .live_snapshot(&room.room_id, &call.uid)
-            .await
-            .map(|s| s.members)
-            .unwrap_or_default();
-        list.push(RoomItem {
-            create_time: room.created_at,
-            room_id: room.room_id.to_string(),
-            room_result: room_json(&state, room, &call.uid, &members).await?,
-            sequence_id: pagination::sequence_id(room.created_at, room.room_id.as_str()),
-        });
-    }
-    ok(PageResult::new(count, list))
+    let (state, viewer) = (&**state, &call.uid);
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| ListRoomsFor { uid, page },
+        |room: Room| async move {
+            Ok(RoomItem {
+                create_time: room.created_at,
+                room_id: room.room_id.to_string(),
+                room_result: live_room_json(state, &room, viewer).await?,
+                sequence_id: pagination::sequence_id(room.created_at, room.room_id.as_str()),
+            })
+        },
+    )
+    .await
 }
 
 /// A voice token for the RTC channel named after the room.

@@ -283,14 +283,14 @@ where
     M: actix::Message<Result = RepoResult<Vec<Entry>>> + Send + 'static,
     RepoActor: actix::Handler<M>,
 {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let entries = state.repo.run(query(call.uid.clone(), page)).await?;
-    let list: Vec<UserItem> = entries
-        .iter()
-        .map(|e| UserItem::new(e.created_at, &e.user))
-        .collect();
-    ok(PageResult::new(count, list))
+    let viewer = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| query(viewer, page),
+        |e: Entry| std::future::ready(Ok(UserItem::new(e.created_at, &e.user))),
+    )
+    .await
 }
 
 async fn list_blocks(state: web::Data<AppState>, call: Profiled) -> ApiResult {

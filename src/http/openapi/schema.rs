@@ -492,6 +492,22 @@ pub(crate) fn result_schema(result: Res) -> Value {
     }
 }
 
+/// [`BusinessFailure`](component_schemas) narrowed to the codes of one route:
+/// an answer with a code the route does not list does not match the document.
+pub(crate) fn business_failure(codes: &[BusinessCode]) -> Value {
+    let values: Vec<i64> = codes.iter().map(|c| c.code()).collect();
+    json!({
+        "type": "object",
+        "description": "A business failure (HTTP 200, `status` 0) with one of this operation's codes.",
+        "required": ["result", "message", "status"],
+        "properties": {
+            "result": { "type": "integer", "enum": values },
+            "message": { "type": "string" },
+            "status": { "type": "integer", "enum": [0] },
+        },
+    })
+}
+
 pub(crate) fn route_codes(route: &RouteDoc) -> Vec<BusinessCode> {
     let mut codes: Vec<BusinessCode> = Vec::new();
     for code in route.auth.codes().iter().chain(route.codes) {
@@ -552,7 +568,7 @@ pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -
             let schema = if codes.is_empty() {
                 success
             } else {
-                json!({ "oneOf": [success, schema_ref("BusinessFailure")] })
+                json!({ "oneOf": [success, business_failure(&codes)] })
             };
             let message = messages.all().join("\" or \"");
             let description = if codes.is_empty() {
