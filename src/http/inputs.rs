@@ -2,10 +2,10 @@
 //! once from the verified [`Params`], and the text newtypes that hold them.
 //!
 //! - A text newtype ([`Nickname`], [`ClubName`], ...) is declared with
-//!   [`text_input!`]: its parameter name and its limit in characters. Like the
+//!   `text_input!`: its parameter name and its limit in characters. Like the
 //!   ids of `huddle_actors::ids`, its only constructor is `parse`, so a handler
 //!   holding a `Nickname` holds one that fits.
-//! - A route's parameters are declared with [`inputs!`]: for each field its
+//! - A route's parameters are declared with `inputs!`: for each field its
 //!   wire name, whether it is required, where it travels, its type and its
 //!   one description. The macro writes the struct, its [`FromParams`]
 //!   decoding (fields in declaration order, the same 400 messages the

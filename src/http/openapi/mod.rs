@@ -1,21 +1,49 @@
 //! The API described for machines and people:
 //!
-//! - `GET /docs-json`: an OpenAPI 3.0.3 document of every HTTP route the server
-//!   registers, built from [`ROUTES`] (a typed table kept next to the routes it
-//!   describes; the black-box test `tests/api/openapi.rs` fails when a route is
-//!   registered but missing here, or documented but not registered).
+//! - `GET /docs-json`: an OpenAPI 3.1 document of every HTTP route the server
+//!   registers. This module only assembles it: each section keeps its own
+//!   route docs next to its handlers (`DOCS` in `src/http/user.rs`,
+//!   `club.rs`, ..., `src/realtime/door.rs`), and [`ROUTES`] concatenates
+//!   them. The black-box test `tests/api/openapi.rs` fails when a route is
+//!   registered but missing here, or documented but not registered.
 //! - `GET /docs`: Swagger UI rendering that document. Its files come from the
 //!   `utoipa-swagger-ui` crate (`vendored`: the Swagger UI release is inside a
 //!   crate from crates.io) and are embedded in the binary; nothing is fetched
 //!   from anywhere else at build or run time.
 //!
-//! Parameter limits, business codes, error texts and the signing example are
-//! taken from the code itself (the handlers' constants, [`BusinessCode`],
-//! [`ApiError`], [`crate::auth::signature`]), so the document cannot drift
-//! from them.
+//! Where each fact comes from, so that none is written twice:
 //!
-//! - [`table`]: the route table.
-//! - [`schema`]: the document built from it.
+//! - **Result shapes**: the `Serialize` structs themselves
+//!   (`src/http/views.rs` and the structs beside their handlers) derive
+//!   `utoipa::ToSchema`; a route names its result type ([`of`]) and the
+//!   component schemas are collected from those derives: field names after
+//!   `#[serde(rename…)]`, `required` for every field always written, not for
+//!   one skipped when `None`, nullable for an `Option` written as `null`,
+//!   nested types by reference. `#[serde(flatten)]` is merged into one object.
+//! - **Parameters**: the `inputs!` structs the handlers decode
+//!   (`crate::http::inputs`): names, required or not, types, limits and the
+//!   one description of each.
+//! - **Success messages**: the constants the handlers pass to `ok_with`
+//!   (`user::BLOCKED`, ...), as the `message` enum of the success response.
+//! - **Business codes** per route: the route's `RouteDoc` next to its handler;
+//!   the document narrows each operation's business-failure schema to them.
+//! - Error texts, the signing example and the code table:
+//!   [`BusinessCode`](crate::envelope::BusinessCode),
+//!   [`ApiError`] and [`crate::auth::signature`].
+//!
+//! utoipa rather than schemars: utoipa is already in the build through
+//! `utoipa-swagger-ui` (the same 5.x), its derive reads serde's attributes
+//! into OpenAPI components directly, and `#[schema(required, nullable)]`
+//! states the few cases serde's attributes do not say; schemars writes JSON
+//! Schema documents that would need rewriting into components (`$defs`,
+//! references) first. utoipa 5 derives JSON Schema 2020-12 (`"type":
+//! ["string", "null"]`, `oneOf` with `null`), which is OpenAPI 3.1's dialect,
+//! hence the document's version [`OPENAPI_VERSION`]; only the paths, the
+//! envelope's own schemas and the security schemes are built here by hand.
+//!
+//! - [`table`]: the types of a route's doc ([`RouteDoc`], [`Auth`], ...) and
+//!   the list of sections.
+//! - [`schema`]: the document built from them.
 
 use std::sync::{Arc, LazyLock};
 

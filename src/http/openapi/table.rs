@@ -1,5 +1,6 @@
-//! The route table: one typed [`RouteDoc`] per registered route, with its
-//! parameters, authentication, answer and business codes.
+//! The route docs: one typed [`RouteDoc`] per registered route (its
+//! authentication, parameters, answer and business codes), declared by each
+//! section next to its handlers and listed here in [`ROUTES`].
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -392,7 +393,7 @@ pub struct RouteDoc {
     /// `ts`/`sign`).
     pub params: &'static [ParamDoc],
     /// The typed inputs the handler decodes (`PARAMS` of an
-    /// [`inputs!`](crate::http::inputs::inputs) struct), in decoding order.
+    /// `inputs!` struct), in decoding order.
     pub input: &'static [&'static [ParamDoc]],
     /// The success answer.
     pub reply: Reply,
