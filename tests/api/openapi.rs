@@ -261,7 +261,7 @@ async fn every_registered_route_is_documented_and_vice_versa() {
     let unregistered: Vec<_> = documented.difference(&registered).collect();
     assert!(
         undocumented.is_empty() && unregistered.is_empty(),
-        "registered but not in src/http/openapi.rs ROUTES: {undocumented:?}\n\
+        "registered but in no section's DOCS (src/http/openapi/table.rs ROUTES): {undocumented:?}\n\
          documented but not registered: {unregistered:?}"
     );
 }
