@@ -114,4 +114,12 @@ mod tests {
             assert!(ObjectKey::parse(bad).is_err(), "{bad}");
         }
     }
+
+    #[test]
+    fn the_documented_names_are_the_parsed_ones() {
+        for name in ImageDir::NAMES {
+            assert_eq!(ImageDir::parse(name).map(ImageDir::as_str), Ok(*name));
+        }
+        assert!(ImageDir::parse("other").is_err());
+    }
 }
