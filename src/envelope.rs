@@ -30,9 +30,12 @@ struct Envelope<'a, T: Serialize> {
 /// What a successful handler returns.
 pub type ApiResult = Result<HttpResponse, ApiError>;
 
+/// The message of a success without a text of its own.
+pub const SUCCESS: &str = "Success";
+
 /// `{"result": result, "message": "Success", "status": 1}`.
 pub fn ok<T: Serialize>(result: T) -> ApiResult {
-    ok_with(result, "Success")
+    ok_with(result, SUCCESS)
 }
 
 /// A success envelope with the endpoint's own message (e.g. "登录成功").

@@ -41,17 +41,6 @@ pub fn derive_key(secret: &[u8], label: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-/// The most characters a text parameter may have, counted as characters (not bytes).
-pub fn text_limit<'a>(key: &str, value: &'a str, max: usize) -> Result<&'a str, ApiError> {
-    if value.chars().count() > max {
-        Err(ApiError::BadRequest(format!(
-            "{key} must be at most {max} characters"
-        )))
-    } else {
-        Ok(value)
-    }
-}
-
 use crate::envelope::{ApiError, BusinessCode};
 use crate::state::AppState;
 use params::BodyKind;

@@ -12,9 +12,10 @@ use super::session_cache::SessionCache;
 use super::token::{Claims, TokenKeys};
 use crate::envelope::ApiError;
 
-/// What login returns (`result` of `/account/login/captcha`).
-#[derive(Debug, Serialize)]
+/// What login returns (`result` of `/account/login/captcha`): a new session.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = LoginResult)]
 pub struct LoginTokens {
     /// The account's id.
     pub uid: String,

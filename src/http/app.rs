@@ -10,21 +10,53 @@ use huddle_actors::repo::room::GetRoom;
 use huddle_actors::{RoomId, Uid};
 use md5::{Digest, Md5};
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::inputs::{
+    inputs, Deferred, FeedbackOrigin, FeedbackText, FromParams, ImageRefs, Link, Ranged,
+    ReportReason,
+};
+use super::openapi::{
+    envelope, of, param, Auth, Loc, Method, Res, RouteDoc, Tag, Ty, BASE, CLIENT_TYPE,
+};
 use super::user::existing_user;
-use crate::auth::{text_limit, ClientInfo, Profiled};
+use crate::auth::{ClientInfo, Profiled};
 use crate::clients::linkpreview::{normalise_link, PreviewError};
-use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
+use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::state::AppState;
 
-/// Feedback text limit (characters).
-pub const FEEDBACK_MAX: usize = 500;
-/// Report reason limit (characters).
-pub const REASON_MAX: usize = 500;
-/// Images attached to one feedback.
-pub const FEEDBACK_IMAGES_MAX: usize = 9;
-/// Longest link previewed (characters).
-pub const LINK_MAX: usize = 2048;
+/// `POST /app/feedback`'s message.
+pub const FEEDBACK_SENT: &str = "反馈成功";
+/// `POST /app/report`'s message.
+pub const REPORTED: &str = "投诉成功";
+
+inputs! {
+    /// `POST /app/feedback`.
+    pub struct Feedback {
+        origin_type: required Ranged<0, 1> = "originFeedbackType", Body, "Where from (反馈来源类型): 0 App / 1 Room.";
+        origin_id: required Deferred<FeedbackOrigin> = "originId", Body, "Source id (反馈来源ID): a roomId of an existing room when originFeedbackType is 1.";
+        feedback_type: required Ranged<0, 99> = "feedbackType", Body, "Kind (反馈类型): 0 default.";
+        content: required FeedbackText = "feedbackContent", Body, "The feedback (反馈内容).";
+        images: optional ImageRefs = "feedbackImageList", Body, "Images I uploaded (反馈图片), by `imageId` or `imageURL`, e.g. `[\"img1\",\"img2\"]`.";
+    }
+}
+
+inputs! {
+    /// `POST /app/report`.
+    pub struct Report {
+        origin_type: required Ranged<1, 2> = "originReportType", Body, "What is reported (来源类型): 1 user / 2 room.";
+        origin_id: required Deferred<Uid> = "originId", Body, "The reported uid or roomId (投诉来源ID); not yourself.";
+        reason_type: required Ranged<1, 5> = "reportReasonType", Body, "Reason (投诉原因类别): 1 illegal / 2 pornography / 3 violence / 4 advertising / 5 other.";
+        reason: required ReportReason = "reason", Body, "Details (投诉原因).";
+    }
+}
+
+inputs! {
+    /// `POST /app/link/preview/{linkMD5}`.
+    pub struct LinkInput {
+        link: required Link = "link", Body, "The link (http:// or https://; `http://` is assumed without a scheme).";
+    }
+}
 
 /// `/app/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,16 +66,83 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/app/link/preview/{linkMD5}").post(link_preview));
 }
 
-#[derive(Serialize)]
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/app/version/upgrade",
+        tags: &[Tag::App],
+        summary: "The newest app version for my Client-Type (获取最新版本)",
+        description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type`, `Version-Name` and `Version-Code` are read. With no version published for the client type, the answer is the caller's own version (`versionCode` and `versionName` from its headers, 0 and \"\" without them; `forcedUpgrade` 0, empty `downloadUrl`, `versionId`, `versionDesc`, `createTime` 0), so the app reads \"up to date\"; never `{}`.",
+        auth: Auth::None,
+        params: &[CLIENT_TYPE],
+        reply: envelope(Res::Schema(of::<VersionJson>()), SUCCESS),
+        errors: &[400, 503],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/app/feedback",
+        tags: &[Tag::App],
+        summary: "Send feedback (反馈)",
+        input: &[Feedback::PARAMS],
+        reply: envelope(Res::Empty, FEEDBACK_SENT),
+        codes: &[BusinessCode::RoomNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/app/report",
+        tags: &[Tag::App],
+        summary: "Report a user or a room (投诉)",
+        input: &[Report::PARAMS],
+        reply: envelope(Res::Empty, REPORTED),
+        codes: &[BusinessCode::UserNotFound, BusinessCode::RoomNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/app/link/preview/{linkMD5}",
+        tags: &[Tag::App],
+        summary: "A link's preview (获取链接预览)",
+        description: "`linkMD5` must be the md5 of `link` (with `http://` prepended when it has no scheme), else 400. The page is fetched once (behind an SSRF guard) and the preview cached by MD5. A page that cannot be fetched answers business code 0; a fetch past its deadline 504.",
+        params: &[
+            param(
+                "linkMD5",
+                Loc::Path,
+                true,
+                Ty::Hex32,
+                "md5 of the link, 32 lowercase hex.",
+            ),
+        ],
+        input: &[LinkInput::PARAMS],
+        reply: envelope(Res::Schema(of::<PreviewJson>()), SUCCESS),
+        codes: &[BusinessCode::Default],
+        errors: &[504],
+        ..BASE
+    },
+];
+
+/// An app release.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct VersionJson {
+#[schema(as = AppVersion)]
+pub(crate) struct VersionJson {
+    /// 1 iOS, 2 Android, 0 Web.
     client_type: i64,
+    /// Published (ms since the epoch).
     create_time: i64,
+    /// Where to get it.
     download_url: String,
+    /// 1: older versions must upgrade.
     forced_upgrade: i64,
+    /// Integer version.
     version_code: i64,
+    /// Release notes.
     version_desc: String,
+    /// The release (32 hex).
     version_id: String,
+    /// Version string.
     version_name: String,
 }
 
@@ -96,24 +195,6 @@ async fn upgrade(state: web::Data<AppState>, req: HttpRequest) -> ApiResult {
         .unwrap_or_else(|| VersionJson::callers_own(&client)))
 }
 
-/// 0/1 style small enums: `key` must be one of `allowed`.
-fn one_of(
-    call: &Profiled,
-    key: &str,
-    allowed: std::ops::RangeInclusive<i64>,
-) -> Result<i64, ApiError> {
-    let v = call.params.int(key)?;
-    if allowed.contains(&v) {
-        Ok(v)
-    } else {
-        Err(ApiError::BadRequest(format!(
-            "{key} must be between {} and {}",
-            allowed.start(),
-            allowed.end()
-        )))
-    }
-}
-
 async fn existing_room(state: &AppState, text: &str) -> Result<RoomId, ApiError> {
     let room_id =
         RoomId::parse(text).map_err(|e| ApiError::BadRequest(format!("originId: {e}")))?;
@@ -128,30 +209,18 @@ async fn existing_room(state: &AppState, text: &str) -> Result<RoomId, ApiError>
 }
 
 async fn feedback(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let origin_type = one_of(&call, "originFeedbackType", 0..=1)?;
-    let origin_id = call.params.required("originId")?.trim().to_owned();
+    let input = Feedback::from_params(&call.params)?;
+    let origin_type = input.origin_type.get();
     let origin_id = if origin_type == 1 {
-        existing_room(&state, &origin_id).await?.to_string()
+        existing_room(&state, input.origin_id.text())
+            .await?
+            .to_string()
     } else {
-        text_limit("originId", &origin_id, 64)?.to_owned()
+        input.origin_id.parse()?.into_string()
     };
-    let feedback_type = one_of(&call, "feedbackType", 0..=99)?;
-    let content = call.params.required("feedbackContent")?.trim();
-    if content.is_empty() {
-        return Err(ApiError::BadRequest(
-            "feedbackContent must not be empty".into(),
-        ));
-    }
-    let content = text_limit("feedbackContent", content, FEEDBACK_MAX)?.to_owned();
-    let refs = match call.params.optional("feedbackImageList") {
-        Some(_) => call.params.string_list("feedbackImageList")?,
-        None => Vec::new(),
-    };
-    if refs.len() > FEEDBACK_IMAGES_MAX {
-        return Err(ApiError::BadRequest(format!(
-            "feedbackImageList may hold at most {FEEDBACK_IMAGES_MAX} images"
-        )));
-    }
+    let feedback_type = input.feedback_type.get();
+    let content = input.content.into_string();
+    let refs = input.images.map(ImageRefs::into_vec).unwrap_or_default();
     let images = state
         .repo
         .run(ResolveImages {
@@ -176,12 +245,13 @@ async fn feedback(state: web::Data<AppState>, call: Profiled) -> ApiResult {
             now: state.clock.now_ms(),
         })
         .await?;
-    ok_with(Empty {}, "反馈成功")
+    ok_with(Empty {}, FEEDBACK_SENT)
 }
 
 async fn report(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let origin_type = one_of(&call, "originReportType", 1..=2)?;
-    let origin_text = call.params.required("originId")?.trim();
+    let input = Report::from_params(&call.params)?;
+    let origin_type = input.origin_type.get();
+    let origin_text = input.origin_id.text();
     let origin_id = if origin_type == 1 {
         let uid =
             Uid::parse(origin_text).map_err(|e| ApiError::BadRequest(format!("originId: {e}")))?;
@@ -193,12 +263,8 @@ async fn report(state: web::Data<AppState>, call: Profiled) -> ApiResult {
     } else {
         existing_room(&state, origin_text).await?.to_string()
     };
-    let reason_type = one_of(&call, "reportReasonType", 1..=5)?;
-    let reason = call.params.required("reason")?.trim();
-    if reason.is_empty() {
-        return Err(ApiError::BadRequest("reason must not be empty".into()));
-    }
-    let reason = text_limit("reason", reason, REASON_MAX)?.to_owned();
+    let reason_type = input.reason_type.get();
+    let reason = input.reason.into_string();
     state
         .repo
         .run(AddReport {
@@ -210,14 +276,20 @@ async fn report(state: web::Data<AppState>, call: Profiled) -> ApiResult {
             now: state.clock.now_ms(),
         })
         .await?;
-    ok_with(Empty {}, "投诉成功")
+    ok_with(Empty {}, REPORTED)
 }
 
-#[derive(Serialize)]
-struct PreviewJson {
+/// A link's preview.
+#[derive(Serialize, ToSchema)]
+#[schema(as = LinkPreview)]
+pub(crate) struct PreviewJson {
+    /// Image URL.
     image: String,
+    /// Description.
     description: String,
+    /// Title.
     title: String,
+    /// The page.
     url: String,
 }
 
@@ -243,8 +315,7 @@ async fn link_preview(
             "linkMD5 must be 32 lowercase hex characters".into(),
         ));
     }
-    let link = call.params.required("link")?;
-    let link = normalise_link(text_limit("link", link, LINK_MAX)?);
+    let link = normalise_link(LinkInput::from_params(&call.params)?.link.as_str());
     if hex::encode(Md5::digest(link.as_bytes())) != link_md5 {
         return Err(ApiError::BadRequest(format!(
             "linkMD5 is not the md5 of {link:?}"

@@ -4,17 +4,24 @@ use actix_web::web;
 use huddle_actors::repo::club::{CreateClub, GetClub, ListClubMembers, ListMyClubs};
 use huddle_actors::{ClubId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::pagination::{self, PageResult};
+use super::inputs::{inputs, ClubName, CoverUrl, FromParams};
+use super::openapi::{envelope, of, Method, Res, RouteDoc, Tag, BASE, EMPTY, P_CLUB};
+use super::pagination::{self, KeysetPage, PageResult};
 use super::path_id;
-use super::user::URL_MAX;
 use super::views::{ClubJson, UserItem};
-use crate::auth::{text_limit, Profiled};
-use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, Empty};
+use crate::auth::Profiled;
+use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::state::AppState;
 
-/// Club (and room) name limit (characters).
-pub const NAME_MAX: usize = 100;
+inputs! {
+    /// `POST /club`.
+    pub struct NewClub {
+        name: required ClubName = "name", Body, "Name (名称).";
+        cover: required CoverUrl = "cover", Body, "Cover image URL (封面).";
+    }
+}
 
 /// `/club/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -24,6 +31,72 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/club/{clubId}/join").post(join))
         .service(web::resource("/club/{clubId}/leave").post(leave));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/club",
+        tags: &[Tag::Club],
+        summary: "Create a club (创建圈子)",
+        description: "The creator joins it. `joined` is left out of the result, as in the seed.",
+        input: &[NewClub::PARAMS],
+        reply: envelope(Res::Schema(of::<ClubJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/club/{clubId}",
+        tags: &[Tag::Club],
+        summary: "A club (获取圈子)",
+        params: &[P_CLUB],
+        reply: envelope(Res::Schema(of::<ClubJson>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/club",
+        tags: &[Tag::Club],
+        summary: "The clubs I have joined, a page (分页获取圈子列表)",
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<ClubItem>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/club/{clubId}/member",
+        tags: &[Tag::Club],
+        summary: "A club's members, a page (分页获取圈子成员列表)",
+        description: "Members only (403 otherwise).",
+        params: &[P_CLUB],
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<UserItem>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/club/{clubId}/join",
+        tags: &[Tag::Club],
+        summary: "Join a club (加入圈子)",
+        params: &[P_CLUB],
+        reply: envelope(Res::Schema(of::<ClubJson>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/club/{clubId}/leave",
+        tags: &[Tag::Club],
+        summary: "Leave a club (退出圈子)",
+        params: &[P_CLUB],
+        reply: EMPTY,
+        codes: &[BusinessCode::ClubNotFound],
+        ..BASE
+    },
+];
 
 fn club_not_found() -> ApiError {
     ApiError::business(BusinessCode::ClubNotFound)
@@ -46,15 +119,14 @@ pub async fn existing_club(
 }
 
 async fn create_club(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let name = text_limit("name", call.params.required("name")?, NAME_MAX)?.to_owned();
-    let cover = text_limit("cover", call.params.required("cover")?, URL_MAX)?.to_owned();
+    let input = NewClub::from_params(&call.params)?;
     let club = state
         .repo
         .run(CreateClub {
             club_id: ClubId::new(),
             uid: call.uid.clone(),
-            name,
-            cover,
+            name: input.name.into_string(),
+            cover: input.cover.into_string(),
             now: state.clock.now_ms(),
         })
         .await?;
@@ -71,35 +143,36 @@ async fn get_club(
     ok(ClubJson::new(&club, Some(joined)))
 }
 
-#[derive(Serialize)]
+/// A `GET /club` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ClubItem {
+pub(crate) struct ClubItem {
+    /// The club (32 hex).
     club_id: String,
+    /// The club.
     club_result: ClubJson,
+    /// When I joined (ms since the epoch).
     create_time: i64,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 
 async fn list_my_clubs(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let clubs = state
-        .repo
-        .run(ListMyClubs {
-            uid: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let list: Vec<ClubItem> = clubs
-        .iter()
-        .map(|(joined_at, club)| ClubItem {
-            club_id: club.club_id.to_string(),
-            club_result: ClubJson::new(club, Some(true)),
-            create_time: *joined_at,
-            sequence_id: pagination::sequence_id(*joined_at, club.club_id.as_str()),
-        })
-        .collect();
-    ok(PageResult::new(count, list))
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        &state,
+        &call.params,
+        |page| ListMyClubs { uid, page },
+        |(joined_at, club)| {
+            std::future::ready(Ok(ClubItem {
+                club_id: club.club_id.to_string(),
+                club_result: ClubJson::new(&club, Some(true)),
+                create_time: joined_at,
+                sequence_id: pagination::sequence_id(joined_at, club.club_id.as_str()),
+            }))
+        },
+    )
+    .await
 }
 
 async fn list_members(

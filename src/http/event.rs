@@ -12,21 +12,27 @@ use huddle_actors::repo::room::Room;
 use huddle_actors::scheduler::{Schedule, Unschedule};
 use huddle_actors::{EventId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::pagination::{self, PageResult};
+use super::inputs::{inputs, EventDesc, EventName, FromParams, MemberUids, Millis};
+use super::openapi::{envelope, of, Method, Res, RouteDoc, Tag, BASE, EMPTY, P_EVENT};
+use super::pagination::{self, KeysetPage};
 use super::path_id;
-use super::room::room_json;
-use super::views::{EventJson, RoomJson};
-use crate::auth::{text_limit, Params, Profiled};
-use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, Empty};
+use super::room::live_room_json;
+use super::views::EventJson;
+use crate::auth::Profiled;
+use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::state::AppState;
 
-/// Event name limit (characters).
-pub const NAME_MAX: usize = 100;
-/// Event description limit (characters).
-pub const DESC_MAX: usize = 300;
-/// Most hosts/guests per event.
-pub const MEMBERS_MAX: usize = 20;
+inputs! {
+    /// `POST /event`, `PUT /event/{eventId}`.
+    pub struct EventFields {
+        name: required EventName = "name", Body, "Title (标题).";
+        desc: optional EventDesc = "desc", Body, "Description (介绍).";
+        event_time: required Millis = "eventTime", Body, "When it starts, ms since the epoch; must be in the future.";
+        member_uid_list: required MemberUids = "memberUidList", Body, "Hosts and guests (主持人或者嘉宾): 1 or more uids of existing users, e.g. `[\"uid1\",\"uid2\"]`.";
+    }
+}
 
 /// `/event/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -41,6 +47,85 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/event/{eventId}/start").post(start));
 }
 
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/event",
+        tags: &[Tag::Event],
+        summary: "Schedule an event (创建日程)",
+        input: &[EventFields::PARAMS],
+        reply: envelope(Res::Schema(of::<EventJson>()), SUCCESS),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Put,
+        path: "/event/{eventId}",
+        tags: &[Tag::Event],
+        summary: "Edit an event, creator only (编辑日程)",
+        params: &[P_EVENT],
+        input: &[EventFields::PARAMS],
+        reply: envelope(Res::Schema(of::<EventJson>()), SUCCESS),
+        codes: &[BusinessCode::EventNotFound, BusinessCode::UserNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Delete,
+        path: "/event/{eventId}",
+        tags: &[Tag::Event],
+        summary: "Delete an event, creator only (删除日程)",
+        params: &[P_EVENT],
+        reply: EMPTY,
+        codes: &[BusinessCode::EventNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/event/{eventId}",
+        tags: &[Tag::Event],
+        summary: "An event (获取日程)",
+        params: &[P_EVENT],
+        reply: envelope(Res::Schema(of::<EventJson>()), SUCCESS),
+        codes: &[BusinessCode::EventNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/event",
+        tags: &[Tag::Event],
+        summary: "Events, a page (分页获取日程列表)",
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<EventItem>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/event/{eventId}/notify",
+        tags: &[Tag::Event],
+        summary: "Subscribe to an event's reminder (预约日程)",
+        description: "At `eventTime` every subscriber and member gets a message and a realtime push.",
+        params: &[P_EVENT],
+        reply: EMPTY,
+        codes: &[BusinessCode::EventNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/event/{eventId}/start",
+        tags: &[Tag::Event],
+        summary: "Open a room from an event, creator only (通过日程开始活动)",
+        description: "The result carries `eventTimeStatus` 1, `roomId` and `roomResult`; subscribers are told.",
+        params: &[P_EVENT],
+        reply: envelope(Res::Schema(of::<EventJson>()), SUCCESS),
+        codes: &[BusinessCode::EventNotFound],
+        errors: &[403],
+        ..BASE
+    },
+];
+
 struct EventInput {
     name: String,
     description: String,
@@ -48,33 +133,16 @@ struct EventInput {
     members: Vec<Uid>,
 }
 
+/// [`EventFields`], with an `eventTime` in the future and members who exist.
 async fn event_input(state: &AppState, call: &Profiled) -> Result<EventInput, ApiError> {
-    let params: &Params = &call.params;
-    let name = text_limit("name", params.required("name")?, NAME_MAX)?.to_owned();
-    let description =
-        text_limit("desc", params.optional("desc").unwrap_or(""), DESC_MAX)?.to_owned();
-    let event_time = params.int("eventTime")?;
+    let fields = EventFields::from_params(&call.params)?;
+    let Millis(event_time) = fields.event_time;
     if event_time <= state.clock.now_ms() {
         return Err(ApiError::BadRequest(
             "eventTime must be in the future".into(),
         ));
     }
-    if params.optional("memberUidList").is_none() {
-        return Err(ApiError::BadRequest("memberUidList is required".into()));
-    }
-    let mut members: Vec<Uid> = Vec::new();
-    for text in params.string_list("memberUidList")? {
-        let uid =
-            Uid::parse(&text).map_err(|e| ApiError::BadRequest(format!("memberUidList: {e}")))?;
-        if !members.contains(&uid) {
-            members.push(uid);
-        }
-    }
-    if members.is_empty() || members.len() > MEMBERS_MAX {
-        return Err(ApiError::BadRequest(format!(
-            "memberUidList must hold 1 to {MEMBERS_MAX} uids"
-        )));
-    }
+    let members = fields.member_uid_list.into_vec();
     let known = state
         .repo
         .run(GetUserViews {
@@ -86,8 +154,8 @@ async fn event_input(state: &AppState, call: &Profiled) -> Result<EventInput, Ap
         return Err(ApiError::business(BusinessCode::UserNotFound));
     }
     Ok(EventInput {
-        name,
-        description,
+        name: fields.name.into_string(),
+        description: fields.desc.map(EventDesc::into_string).unwrap_or_default(),
         event_time,
         members,
     })
@@ -132,15 +200,7 @@ pub async fn event_json(
     viewer: &Uid,
 ) -> Result<EventJson, ApiError> {
     let room = match &view.room {
-        Some(room) => {
-            let members = state
-                .rooms
-                .live_snapshot(&room.room_id, viewer)
-                .await
-                .map(|s| s.members)
-                .unwrap_or_default();
-            Some(room_json(state, room, viewer, &members).await?)
-        }
+        Some(room) => Some(live_room_json(state, room, viewer).await?),
         None => None,
     };
     Ok(EventJson::new(&view.event, view.notify, room))
@@ -224,39 +284,40 @@ async fn get_event(
     ok(event_json(&state, &view, &call.uid).await?)
 }
 
-#[derive(Serialize)]
+/// A `GET /event` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct EventItem {
+pub(crate) struct EventItem {
+    /// The event (32 hex).
     event_id: String,
+    /// The event.
     event_result: EventJson,
-    /// The seed's example carries the event's creation time here.
+    /// The event's creation time (ms since the epoch), as in the seed's example.
     event_time: i64,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 
 async fn list_events(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let views = state
-        .repo
-        .run(ListEvents {
-            viewer: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let mut list = Vec::with_capacity(views.len());
-    for view in &views {
-        list.push(EventItem {
-            event_id: view.event.event_id.to_string(),
-            event_result: event_json(&state, view, &call.uid).await?,
-            event_time: view.event.created_at,
-            sequence_id: pagination::sequence_id(
-                view.event.created_at,
-                view.event.event_id.as_str(),
-            ),
-        });
-    }
-    ok(PageResult::new(count, list))
+    let (state, viewer) = (&**state, &call.uid);
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| ListEvents { viewer: uid, page },
+        |view: EventView| async move {
+            Ok(EventItem {
+                event_id: view.event.event_id.to_string(),
+                event_result: event_json(state, &view, viewer).await?,
+                event_time: view.event.created_at,
+                sequence_id: pagination::sequence_id(
+                    view.event.created_at,
+                    view.event.event_id.as_str(),
+                ),
+            })
+        },
+    )
+    .await
 }
 
 async fn notify(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
@@ -309,12 +370,6 @@ async fn start(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
             recipients,
         });
     }
-    let members = state
-        .rooms
-        .live_snapshot(&room.room_id, &call.uid)
-        .await
-        .map(|s| s.members)
-        .unwrap_or_default();
-    let room_json: RoomJson = room_json(&state, &room, &call.uid, &members).await?;
+    let room_json = live_room_json(&state, &room, &call.uid).await?;
     ok(EventJson::new(&event, view.notify, Some(room_json)))
 }

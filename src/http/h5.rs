@@ -17,20 +17,25 @@ use std::time::Duration;
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
-use huddle_actors::repo::club::GetClub;
 use huddle_actors::repo::profile::{GetUserView, GetUserViews, UserView};
 use huddle_actors::repo::room::{FindRoomCache, GetRoom, Room};
 use huddle_actors::room::{RoomError, Snapshot};
 use huddle_actors::{ClubId, EventId, RoomCacheId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::event::{event_json, existing_event};
+use super::inputs::{inputs, Deferred, FromParams, OAuthCode, PageUrl};
+use super::openapi::{
+    envelope, of, param, Auth, Loc, Method, Reply, Res, RouteDoc, Tag, Ty, BASE, P_CLUB, P_EVENT,
+    P_ROOM_CACHE, P_UID,
+};
 use super::path_id;
-use super::views::{flag, ClubJson, MemberJson};
+use super::views::{flag, ClubJson, EventJson, Flag, MemberJson};
 use crate::auth::h5::H5Call;
-use crate::auth::{text_limit, PublicCall};
+use crate::auth::PublicCall;
 use crate::clients::wechat::{jssdk_signature, WechatError};
-use crate::envelope::{ok, ApiError, ApiResult, BusinessCode};
+use crate::envelope::{ok, ApiError, ApiResult, BusinessCode, SUCCESS};
 use crate::realtime::watcher::RoomWatcher;
 use crate::state::AppState;
 
@@ -54,6 +59,97 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/h5/event/{eventId}").post(event));
 }
 
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/session",
+        tags: &[Tag::H5],
+        summary: "Open an H5 session: a WeChat login or a guest",
+        description: "With WeChat configured and an OAuth `code`, a WeChat session (401 when WeChat refuses the code; 400 for a `code` when WeChat is not configured); without `code`, a guest session. The `h5Token` authenticates the other `/h5/*` calls (`Authorization: Bearer`).",
+        auth: Auth::Signed,
+        input: &[SessionInput::PARAMS],
+        reply: envelope(Res::Schema(of::<SessionJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/weixin/config",
+        tags: &[Tag::H5],
+        summary: "WeChat JS-SDK config for a page (获取微信Config)",
+        description: "503 when WeChat is not configured on this server.",
+        auth: Auth::H5,
+        input: &[WeixinInput::PARAMS],
+        reply: envelope(Res::Schema(of::<WeixinConfigJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/room/{roomCacheId}",
+        tags: &[Tag::H5],
+        summary: "A shared room as a stranger sees it (获取活动)",
+        description: "`fromMember` is the sharer; `closed` is 1 once the room has ended.",
+        auth: Auth::H5,
+        params: &[P_ROOM_CACHE],
+        reply: envelope(Res::Schema(of::<H5Room>()), SUCCESS),
+        codes: &[BusinessCode::RoomNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/h5/room/{roomCacheId}/live",
+        tags: &[Tag::H5, Tag::Realtime],
+        summary: "Follow a shared room live: a read-only WebSocket",
+        description: "Upgrades to a WebSocket that carries the room's events to people without the app (see docs/realtime.md). An unknown share token or room answers 404 before the upgrade.",
+        auth: Auth::H5Query,
+        params: &[
+            P_ROOM_CACHE,
+            param(
+                "h5Token",
+                Loc::Query,
+                true,
+                Ty::Text(0),
+                "The `h5Token` from `POST /h5/session`.",
+            ),
+        ],
+        reply: Reply::WebSocket,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/club/{clubId}",
+        tags: &[Tag::H5],
+        summary: "A club as a stranger sees it (获取圈子)",
+        auth: Auth::H5,
+        params: &[P_CLUB],
+        reply: envelope(Res::Schema(of::<ClubJson>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/profile/{uid}",
+        tags: &[Tag::H5],
+        summary: "A profile as a stranger sees it (获取用户资料)",
+        auth: Auth::H5,
+        params: &[P_UID],
+        reply: envelope(Res::Schema(of::<H5Member>()), SUCCESS),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/h5/event/{eventId}",
+        tags: &[Tag::H5],
+        summary: "An event as a stranger sees it (获取日程)",
+        auth: Auth::H5,
+        params: &[P_EVENT],
+        reply: envelope(Res::Schema(of::<H5Event>()), SUCCESS),
+        codes: &[BusinessCode::EventNotFound],
+        ..BASE
+    },
+];
+
 impl From<WechatError> for ApiError {
     fn from(e: WechatError) -> Self {
         tracing::warn!(error = %e, "WeChat call failed");
@@ -64,20 +160,35 @@ impl From<WechatError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
+/// An H5 session.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct SessionJson {
+#[schema(as = H5Session)]
+pub(crate) struct SessionJson {
+    /// `Authorization: Bearer <h5Token>` on `/h5/*`; `h5Token` query parameter of the live WebSocket.
     h5_token: String,
-    guest: u8,
+    /// 1 for a guest session, 0 for a WeChat login.
+    guest: Flag,
+    /// When it expires (ms since the epoch).
     expire_time: i64,
 }
 
+inputs! {
+    /// `POST /h5/session`.
+    pub struct SessionInput {
+        code: optional Deferred<OAuthCode> = "code", Body, "The WeChat OAuth code of the page; absent for a guest session.";
+    }
+}
+
+inputs! {
+    /// `POST /h5/weixin/config`.
+    pub struct WeixinInput {
+        url: required PageUrl = "url", Body, "The page's http(s) URL (当前路径URL); any `#fragment` is dropped.";
+    }
+}
+
 async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult {
-    let code = call
-        .params
-        .optional("code")
-        .map(str::trim)
-        .filter(|c| !c.is_empty());
+    let code = SessionInput::from_params(&call.params)?.code;
     let openid = match (code, &state.wechat) {
         (None, _) => None,
         (Some(_), None) => return Err(ApiError::BadRequest(
@@ -85,8 +196,8 @@ async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult
                 .into(),
         )),
         (Some(code), Some(wechat)) => {
-            let code = text_limit("code", code, 256)?;
-            match wechat.openid_for_code(code).await {
+            let code = code.parse()?;
+            match wechat.openid_for_code(code.as_str()).await {
                 Ok(openid) => Some(openid),
                 Err(WechatError::Refused { code, message }) => {
                     return Err(ApiError::Unauthorized(format!(
@@ -105,20 +216,28 @@ async fn open_session(state: web::Data<AppState>, call: PublicCall) -> ApiResult
     })
 }
 
-#[derive(Serialize)]
-struct WeixinConfigJson {
+/// `wx.config` parameters.
+#[derive(Serialize, ToSchema)]
+#[schema(as = WeixinConfig)]
+pub(crate) struct WeixinConfigJson {
+    /// JS-SDK signature (sha1).
     signature: String,
+    /// Official account AppID.
     #[serde(rename = "appId")]
     app_id: String,
+    /// The ticket signed.
     jsapi_ticket: String,
+    /// Nonce.
     #[serde(rename = "nonceStr")]
     nonce_str: String,
+    /// The page URL signed (no fragment).
     url: String,
+    /// Seconds since the epoch, as text.
     timestamp: String,
 }
 
 async fn weixin_config(state: web::Data<AppState>, call: H5Call) -> ApiResult {
-    let url = text_limit("url", call.params.required("url")?.trim(), 2048)?.to_owned();
+    let url = WeixinInput::from_params(&call.params)?.url.into_string();
     let parsed = url::Url::parse(&url).map_err(|e| ApiError::BadRequest(format!("url: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(ApiError::BadRequest(
@@ -143,15 +262,22 @@ async fn weixin_config(state: web::Data<AppState>, call: H5Call) -> ApiResult {
     })
 }
 
-/// A person on an H5 page: what a stranger may see.
-#[derive(Serialize)]
+/// A person on an H5 page: what a stranger may see (no phone number, no
+/// viewer-specific flags).
+#[derive(Serialize, ToSchema)]
 pub struct H5Member {
+    /// Avatar URL.
     avatar: String,
+    /// Self-description.
     bio: String,
+    /// Display name.
     nickname: String,
+    /// The user (32 hex).
     uid: String,
+    /// Always 0; absent on `fromMember`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    blocked: Option<u8>,
+    #[schema(nullable = false)]
+    blocked: Option<Flag>,
 }
 
 impl H5Member {
@@ -174,26 +300,40 @@ impl H5Member {
             bio: v.bio.clone(),
             nickname: v.nickname.clone(),
             uid: v.uid.to_string(),
-            blocked: with_blocked.then_some(0),
+            blocked: with_blocked.then_some(Flag::NO),
         }
     }
 }
 
-/// The H5 room view.
-#[derive(Serialize)]
+/// The H5 room view: a shared room as a stranger sees it.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct H5Room {
-    pub closed: u8,
+    /// The room has ended.
+    pub closed: Flag,
+    /// The club; empty for an invite-only room.
     pub club_id: String,
+    /// The club; null for an invite-only room.
+    #[schema(required = true)]
     pub club_result: Option<ClubJson>,
+    /// Opened (ms since the epoch).
     pub create_time: i64,
+    /// The sharer; null when unknown.
+    #[schema(required = true)]
     pub from_member: Option<H5Member>,
+    /// The live members.
     pub member_list: Vec<H5Member>,
+    /// Live members.
     pub member_total: i64,
+    /// Topic.
     pub name: String,
-    pub invite_only: u8,
+    /// Private: only invited people may join.
+    pub invite_only: Flag,
+    /// The share token (32 hex).
     pub room_cache_id: String,
+    /// The room (32 hex).
     pub room_id: String,
+    /// The host (32 hex).
     pub uid: String,
 }
 
@@ -282,20 +422,8 @@ pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Ro
             .collect(),
     )
     .await?;
-    let club_result = match &room.club_id {
-        Some(club_id) => state
-            .repo
-            .run(GetClub {
-                club_id: club_id.clone(),
-                viewer: stranger(),
-            })
-            .await?
-            .map(|(club, _)| ClubJson {
-                invite_only: Some(0),
-                ..ClubJson::new(&club, Some(false))
-            }),
-        None => None,
-    };
+    // A stranger has joined no club: `joined` is 0.
+    let club_result = super::room::club_result(state, &room, &stranger()).await?;
     let from_member = state
         .repo
         .run(GetUserView {
@@ -357,20 +485,25 @@ async fn profile(state: web::Data<AppState>, _call: H5Call, path: web::Path<Stri
 async fn event(state: web::Data<AppState>, _call: H5Call, path: web::Path<String>) -> ApiResult {
     let event_id = path_id(&path, EventId::parse)?;
     let view = existing_event(&state, &event_id, &stranger()).await?;
-    let members: Vec<MemberJson> = user_views(&state, view.event.members.clone())
+    let member_list: Vec<MemberJson> = user_views(&state, view.event.members.clone())
         .await?
         .iter()
         .map(|v| MemberJson::new(v, false))
         .collect();
-    let mut json = serde_json::to_value(event_json(&state, &view, &stranger()).await?)
-        .map_err(ApiError::internal)?;
-    if let Some(object) = json.as_object_mut() {
-        object.insert(
-            "memberList".into(),
-            serde_json::to_value(members).map_err(ApiError::internal)?,
-        );
-    }
-    ok(json)
+    ok(H5Event {
+        event: event_json(&state, &view, &stranger()).await?,
+        member_list,
+    })
+}
+
+/// An event as a stranger sees it: the app's event view plus its hosts and guests.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct H5Event {
+    #[serde(flatten)]
+    event: EventJson,
+    /// Hosts and guests.
+    member_list: Vec<MemberJson>,
 }
 
 #[derive(serde::Deserialize)]

@@ -8,6 +8,7 @@ pub mod club;
 pub mod cors;
 pub mod event;
 pub mod h5;
+pub mod inputs;
 pub mod openapi;
 pub mod ops;
 pub mod pages;

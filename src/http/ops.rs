@@ -2,9 +2,11 @@
 
 use actix_web::web;
 use huddle_actors::repo::Ping;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::envelope::{ok, ApiError, ApiResult};
+use super::openapi::{envelope, of, Auth, Method, Res, RouteDoc, Tag, BASE};
+use crate::envelope::{ok, ApiError, ApiResult, SUCCESS};
 use crate::state::AppState;
 
 /// `/healthz`, `/readyz`.
@@ -13,9 +15,56 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/readyz").get(readyz));
 }
 
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/healthz",
+        tags: &[Tag::Ops],
+        summary: "Liveness: the process serves HTTP",
+        auth: Auth::None,
+        reply: envelope(Res::Schema(of::<Health>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/readyz",
+        tags: &[Tag::Ops],
+        summary: "Readiness: the database answers (503 otherwise)",
+        auth: Auth::None,
+        reply: envelope(Res::Schema(of::<Ready>()), SUCCESS),
+        errors: &[503],
+        ..BASE
+    },
+];
+
+/// Liveness.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Health {
+    /// Always `up`.
+    status: &'static str,
+}
+
+/// Readiness.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Ready {
+    /// `ready`.
+    status: &'static str,
+    /// `up`.
+    database: &'static str,
+    /// `up`; only with Redis (several nodes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    redis: Option<&'static str>,
+    /// This node's id; only with Redis.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    node: Option<String>,
+}
+
 /// The process is up and serving HTTP.
 async fn healthz() -> ApiResult {
-    ok(json!({"status": "up"}))
+    ok(Health { status: "up" })
 }
 
 /// The database (and Redis, when configured) answer; otherwise 503.
@@ -24,8 +73,14 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult {
         tracing::warn!(error = %e, "not ready");
         return Err(ApiError::Unavailable("database unreachable".into()));
     }
+    let ready = Ready {
+        status: "ready",
+        database: "up",
+        redis: None,
+        node: None,
+    };
     let Some(cluster) = &state.cluster else {
-        return ok(json!({"status": "ready", "database": "up"}));
+        return ok(ready);
     };
     if !cluster.is_ready() {
         return Err(ApiError::Unavailable(format!(
@@ -33,10 +88,9 @@ async fn readyz(state: web::Data<AppState>) -> ApiResult {
             cluster.node_id()
         )));
     }
-    ok(json!({
-        "status": "ready",
-        "database": "up",
-        "redis": "up",
-        "node": cluster.node_id(),
-    }))
+    ok(Ready {
+        redis: Some("up"),
+        node: Some(cluster.node_id().to_string()),
+        ..ready
+    })
 }

@@ -16,7 +16,9 @@ use rust_embed::RustEmbed;
 
 use super::event::existing_event;
 use super::h5::{club_view, profile_view, room_view, stranger};
+use super::openapi::{param, Auth, Loc, Method, Reply, RouteDoc, Tag, Ty, BASE};
 use super::public_base;
+use super::views::Flag;
 use crate::envelope::ApiError;
 use crate::state::AppState;
 
@@ -39,6 +41,81 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/s/{kind}/{id}").get(share_page))
         .service(web::resource("/web/{path:.+}").get(asset));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/",
+        tags: &[Tag::Pages],
+        summary: "Redirect to the browser client",
+        auth: Auth::None,
+        reply: Reply::Redirect("/app/"),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/app",
+        tags: &[Tag::Pages],
+        summary: "Redirect to the browser client",
+        auth: Auth::None,
+        reply: Reply::Redirect("/app/"),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/app/",
+        tags: &[Tag::Pages],
+        summary: "The browser live-room client",
+        auth: Auth::None,
+        reply: Reply::Html,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/s/{kind}/{id}",
+        tags: &[Tag::Pages],
+        summary: "A share page with OpenGraph tags",
+        description: "What a share link opens: the title, description and image are in the HTML (for link unfurlers that run no script); the page's script then reads the H5 routes and follows a room live. An unknown kind or id is 404.",
+        auth: Auth::None,
+        params: &[
+            param(
+                "kind",
+                Loc::Path,
+                true,
+                Ty::OneOf(&["room", "club", "event", "profile"]),
+                "What is shared.",
+            ),
+            param(
+                "id",
+                Loc::Path,
+                true,
+                Ty::Hex32,
+                "A roomCacheId (room), clubId, eventId or uid (profile).",
+            ),
+        ],
+        reply: Reply::SharePage,
+        errors: &[404, 503],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/web/{path:.+}",
+        tags: &[Tag::Pages],
+        summary: "A file of the browser pages (scripts, styles, images)",
+        auth: Auth::None,
+        params: &[param(
+            "path",
+            Loc::Path,
+            true,
+            Ty::Text(0),
+            "The file under `web/`, e.g. `share.css` (may contain slashes).",
+        )],
+        reply: Reply::WebAsset,
+        errors: &[404],
+        ..BASE
+    },
+];
 
 fn content_type(path: &str) -> &'static str {
     match path.rsplit_once('.').map(|(_, ext)| ext) {
@@ -154,7 +231,7 @@ async fn open_graph(state: &AppState, kind: &str, id: &str) -> Result<Option<Ope
                     .as_ref()
                     .map(|c| c.name.clone())
                     .unwrap_or_default();
-                let status = if view.closed == 1 {
+                let status = if view.closed == Flag::from(true) {
                     "已结束 · Ended".to_owned()
                 } else {
                     format!("{} 人在线 · {} live", view.member_total, view.member_total)

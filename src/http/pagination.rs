@@ -1,16 +1,67 @@
 //! Cursor pages (`lastId`, `count`) and the `{"page": {"count"}, "list"}` result.
 
+use std::future::Future;
+
 use huddle_actors::repo::page::PageQuery;
+use huddle_actors::repo::{RepoActor, RepoResult};
 use serde::Serialize;
 
+use super::inputs::{inputs, FromParams, Param, Ranged};
+use super::openapi::Ty;
 use crate::auth::Params;
-use crate::envelope::ApiError;
+use crate::envelope::{ok, ApiError, ApiResult};
+use crate::state::AppState;
 
 /// Largest page.
 pub const MAX_COUNT: i64 = 100;
 
+/// `count`: 0..=[`MAX_COUNT`].
+pub type Count = Ranged<0, MAX_COUNT>;
+
+inputs! {
+    /// A page whose cursor is a `sequenceId` "ms:id".
+    pub struct KeysetPage {
+        count: required Count = "count", Query, "Items per page (newest first); echoed in `result.page.count`.";
+        last_id: optional SequenceCursor = "lastId", Query, "Absent: the first page. Otherwise the `sequenceId` of the previous page's last item.";
+    }
+}
+
+inputs! {
+    /// A page whose cursor is a numeric `sequenceId` (messages).
+    pub struct NumericPage {
+        count: required Count = "count", Query, "Items per page (newest first); echoed in `result.page.count`.";
+        last_id: optional NumericCursor = "lastId", Query, "Absent: the first page. Otherwise the numeric `sequenceId` of the previous page's last item.";
+    }
+}
+
+/// A `sequenceId` "ms:id" of a previous page's last item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SequenceCursor((i64, String));
+
+impl Param for SequenceCursor {
+    const TY: Ty = Ty::Text(0);
+    fn decode(_key: &'static str, text: &str) -> Result<Self, ApiError> {
+        parse_sequence_id(text).map(Self)
+    }
+}
+
+/// A numeric `sequenceId` of a previous page's last item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumericCursor(i64);
+
+impl Param for NumericCursor {
+    const TY: Ty = Ty::Text(0);
+    fn decode(_key: &'static str, text: &str) -> Result<Self, ApiError> {
+        text.parse::<i64>().map(Self).map_err(|_| {
+            ApiError::BadRequest(
+                "lastId must be the sequenceId of the previous page's last item".into(),
+            )
+        })
+    }
+}
+
 /// `result.page`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PageInfo {
     /// The requested count, echoed.
     pub count: i64,
@@ -35,41 +86,44 @@ impl<T: Serialize> PageResult<T> {
     }
 }
 
-/// `count`: required, 0..=100.
-pub fn count(params: &Params) -> Result<i64, ApiError> {
-    let count = params.int("count")?;
-    if !(0..=MAX_COUNT).contains(&count) {
-        return Err(ApiError::BadRequest(format!(
-            "count must be between 0 and {MAX_COUNT}"
-        )));
-    }
-    Ok(count)
-}
-
-/// A page whose cursor is a `sequenceId` "ms:id".
+/// [`KeysetPage`] as the repository's query.
 pub fn keyset(params: &Params) -> Result<PageQuery, ApiError> {
-    let count = count(params)?;
-    let before = match params.optional("lastId") {
-        None => None,
-        Some(last) => Some(parse_sequence_id(last)?),
-    };
-    Ok(PageQuery { count, before })
+    let page = KeysetPage::from_params(params)?;
+    Ok(PageQuery {
+        count: page.count.get(),
+        before: page.last_id.map(|SequenceCursor(cursor)| cursor),
+    })
 }
 
-/// A page whose cursor is a numeric `sequenceId` (messages).
+/// A keyset-paged list route: the page `params` ask for, the repository's
+/// rows for it (`query`), each row made an item by `item`, in order.
+pub async fn keyset_list<M, R, T, Fut>(
+    state: &AppState,
+    params: &Params,
+    query: impl FnOnce(PageQuery) -> M,
+    mut item: impl FnMut(R) -> Fut,
+) -> ApiResult
+where
+    M: actix::Message<Result = RepoResult<Vec<R>>> + Send + 'static,
+    RepoActor: actix::Handler<M>,
+    R: Send + 'static,
+    Fut: Future<Output = Result<T, ApiError>>,
+    T: Serialize,
+{
+    let page = keyset(params)?;
+    let count = page.count;
+    let rows = state.repo.run(query(page)).await?;
+    let mut list = Vec::with_capacity(rows.len());
+    for row in rows {
+        list.push(item(row).await?);
+    }
+    ok(PageResult::new(count, list))
+}
+
+/// [`NumericPage`] as `(count, before)`.
 pub fn numeric(params: &Params) -> Result<(i64, Option<i64>), ApiError> {
-    let count = count(params)?;
-    let before = params
-        .optional("lastId")
-        .map(|last| {
-            last.parse::<i64>().map_err(|_| {
-                ApiError::BadRequest(
-                    "lastId must be the sequenceId of the previous page's last item".into(),
-                )
-            })
-        })
-        .transpose()?;
-    Ok((count, before))
+    let page = NumericPage::from_params(params)?;
+    Ok((page.count.get(), page.last_id.map(|NumericCursor(id)| id)))
 }
 
 /// `"<ms>:<id>"`.
@@ -102,11 +156,11 @@ mod tests {
 
     #[test]
     fn counts_and_cursors() {
-        assert_eq!(count(&params("count=0")).unwrap(), 0);
-        assert_eq!(count(&params("count=100")).unwrap(), 100);
-        assert!(count(&params("count=101")).is_err());
-        assert!(count(&params("count=-1")).is_err());
-        assert!(count(&params("")).is_err());
+        assert_eq!(keyset(&params("count=0")).unwrap().count, 0);
+        assert_eq!(keyset(&params("count=100")).unwrap().count, 100);
+        assert!(keyset(&params("count=101")).is_err());
+        assert!(keyset(&params("count=-1")).is_err());
+        assert!(keyset(&params("")).is_err());
         let p = keyset(&params(
             "count=2&lastId=1616747477657:250228d2eb8e4db8b4fc6b8e3e2a902d",
         ))

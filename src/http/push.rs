@@ -4,6 +4,7 @@
 use actix_web::web;
 use huddle_actors::repo::app::BindPush;
 
+use super::openapi::{param, Loc, Method, RouteDoc, Tag, Ty, BASE, EMPTY};
 use crate::auth::Profiled;
 use crate::envelope::{ok, ApiError, ApiResult, Empty};
 use crate::state::AppState;
@@ -11,10 +12,30 @@ use crate::state::AppState;
 /// Longest registration id accepted (JPush ids are about 20 characters).
 pub const REGISTRATION_ID_MAX: usize = 128;
 
+/// The characters of a registration id.
+pub const JPUSH_ID_PATTERN: &str = "^[A-Za-z0-9_-]+$";
+
 /// `/push/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/push/{jPushId}").post(bind));
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[RouteDoc {
+    method: Method::Post,
+    path: "/push/{jPushId}",
+    tags: &[Tag::Push],
+    summary: "Bind a push registration id to me and my Client-Type (更新JPushID)",
+    params: &[param(
+        "jPushId",
+        Loc::Path,
+        true,
+        Ty::Pattern(JPUSH_ID_PATTERN),
+        "The JPush registration id.",
+    )],
+    reply: EMPTY,
+    ..BASE
+}];
 
 async fn bind(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
     let id = path.into_inner();

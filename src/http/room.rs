@@ -13,16 +13,36 @@ use huddle_actors::room::{
 };
 use huddle_actors::{ClubId, RoomId, Uid};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::club::{existing_club, NAME_MAX};
-use super::pagination::{self, PageResult};
+use super::club::existing_club;
+use super::inputs::{inputs, require, Bit, Deferred, FromParams, RoomName};
+use super::openapi::{
+    envelope, of, Method, ParamDoc, Res, RouteDoc, Tag, BASE, EMPTY, P_ROOM, P_UID,
+};
+use super::pagination::{self, KeysetPage};
 use super::path_id;
 use super::user::existing_user;
-use super::views::{flag, ClubJson, MemberJson, RoomJson};
-use crate::auth::{text_limit, Profiled, UserCall};
-use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
+use super::views::{flag, ClubJson, Flag, MemberJson, RoomJson};
+use crate::auth::{Profiled, UserCall};
+use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::ratelimit::Action;
 use crate::state::AppState;
+
+/// `POST /room/{roomId}/invite/{uid}`'s message.
+pub const INVITED: &str = "邀请成功";
+
+inputs! {
+    /// `POST /room`.
+    pub struct NewRoom {
+        name: required RoomName = "name", Body, "Topic (主题).";
+        invite_only: optional Bit = "inviteOnly", Body, "1: private, only invited people may join (私密). Default 0.";
+        club_id: optional Deferred<ClubId> = "clubId", Body, "The club (圈子ID); required unless `inviteOnly` is 1.";
+    }
+}
+
+/// A host control's path: the room and the member.
+const HOST_CONTROL: &[ParamDoc] = &[P_ROOM, P_UID];
 
 /// `/room/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,6 +60,166 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/room/{roomId}/remove/{uid}").post(remove_member));
 }
 
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/room",
+        tags: &[Tag::Room],
+        summary: "Open a room (创建活动)",
+        description: "A public room belongs to a club the creator has joined (403 otherwise); `inviteOnly=1` ignores `clubId`.",
+        input: &[NewRoom::PARAMS],
+        reply: envelope(Res::Schema(of::<CreatedRoom>()), SUCCESS),
+        codes: &[BusinessCode::ClubNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/room/{roomId}",
+        tags: &[Tag::Room],
+        summary: "A room with its live members (获取活动)",
+        description: "An invite-only room is visible to its host and invited people only (403).",
+        params: &[P_ROOM],
+        reply: envelope(Res::Schema(of::<RoomJson>()), SUCCESS),
+        codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/room",
+        tags: &[Tag::Room],
+        summary: "Open rooms in my clubs and invite-only rooms I host or was invited to, a page (分页获取活动列表)",
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<RoomItem>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/token",
+        tags: &[Tag::Room],
+        summary: "Join a room: a voice (RTC) token (获取活动声网Token)",
+        description: "Admits the caller as a live member (room open; invite-only: host or invited, else 403; no host has blocked the caller, else 400001). The caller stays a member until they leave over the WebSocket, stay disconnected past the grace period, or the room closes.",
+        params: &[P_ROOM],
+        reply: envelope(Res::Schema(of::<TokenResult>()), SUCCESS),
+        codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/close",
+        tags: &[Tag::Room],
+        summary: "Close a room, host only (主持人关闭活动)",
+        params: &[P_ROOM],
+        reply: EMPTY,
+        codes: &[BusinessCode::RoomNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/cache",
+        tags: &[Tag::Room],
+        summary: "A share token for the room (获取活动Cache)",
+        description: "`result` is a `roomCacheId` for (room, caller): `/h5/room/{roomCacheId}` and `/s/room/{roomCacheId}` show the room.",
+        params: &[P_ROOM],
+        reply: envelope(Res::Hex32("A share token for (room, sharer): `roomCacheId`."), SUCCESS),
+        codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/invite/{uid}",
+        tags: &[Tag::Room],
+        summary: "Invite a user to a room (邀请用户加入活动)",
+        description: "By the host or a live member who holds the invitee's card or shares a club with them (else 403). The invitee gets a message and a realtime push, and may then join even an invite-only room.",
+        params: &[P_ROOM, P_UID],
+        reply: envelope(Res::Empty, INVITED),
+        codes: &[
+            BusinessCode::UserNotFound,
+            BusinessCode::RoomNotFound,
+            BusinessCode::RoomBlocked,
+        ],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/speaker/{uid}",
+        tags: &[Tag::Room],
+        summary: "Let a member speak, host only",
+        params: HOST_CONTROL,
+        reply: EMPTY,
+        codes: &[BusinessCode::UserNotFound, BusinessCode::RoomNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Delete,
+        path: "/room/{roomId}/speaker/{uid}",
+        tags: &[Tag::Room],
+        summary: "Take the floor back from a member, host only",
+        params: HOST_CONTROL,
+        reply: EMPTY,
+        codes: &[BusinessCode::UserNotFound, BusinessCode::RoomNotFound],
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/room/{roomId}/remove/{uid}",
+        tags: &[Tag::Room],
+        summary: "Remove a member from a room, host only",
+        description: "The member leaves at once and gets no new token for the room.",
+        params: HOST_CONTROL,
+        reply: EMPTY,
+        codes: &[BusinessCode::UserNotFound, BusinessCode::RoomNotFound],
+        errors: &[403],
+        ..BASE
+    },
+];
+
+/// A room's `clubResult` as `viewer` sees it (`inviteOnly` 0, as the seed
+/// shows it); `None` for an invite-only room.
+pub async fn club_result(
+    state: &AppState,
+    room: &Room,
+    viewer: &Uid,
+) -> Result<Option<ClubJson>, ApiError> {
+    let Some(club_id) = &room.club_id else {
+        return Ok(None);
+    };
+    Ok(state
+        .repo
+        .run(GetClub {
+            club_id: club_id.clone(),
+            viewer: viewer.clone(),
+        })
+        .await?
+        .map(|(club, joined)| ClubJson {
+            invite_only: Some(Flag::NO),
+            ..ClubJson::new(&club, Some(joined))
+        }))
+}
+
+/// [`room_json`] with the room's live members as `viewer` sees them now
+/// (none when the room is not running).
+pub async fn live_room_json(
+    state: &AppState,
+    room: &Room,
+    viewer: &Uid,
+) -> Result<RoomJson, ApiError> {
+    let members = state
+        .rooms
+        .live_snapshot(&room.room_id, viewer)
+        .await
+        .map(|s| s.members)
+        .unwrap_or_default();
+    room_json(state, room, viewer, &members).await
+}
+
 /// A room as `viewer` sees it, with its club and live members.
 pub async fn room_json(
     state: &AppState,
@@ -47,20 +227,7 @@ pub async fn room_json(
     viewer: &Uid,
     members: &[LiveMember],
 ) -> Result<RoomJson, ApiError> {
-    let club_result = match &room.club_id {
-        Some(club_id) => state
-            .repo
-            .run(GetClub {
-                club_id: club_id.clone(),
-                viewer: viewer.clone(),
-            })
-            .await?
-            .map(|(club, joined)| ClubJson {
-                invite_only: Some(0),
-                ..ClubJson::new(&club, Some(joined))
-            }),
-        None => None,
-    };
+    let club_result = club_result(state, room, viewer).await?;
     let views = state
         .repo
         .run(GetUserViews {
@@ -140,28 +307,31 @@ async fn visible_room(
     Ok(snapshot)
 }
 
-#[derive(Serialize)]
+/// A room just opened.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct CreatedRoom {
+pub(crate) struct CreatedRoom {
+    /// The host (32 hex).
     uid: String,
+    /// Opened (ms since the epoch).
     create_time: i64,
+    /// Topic.
     name: String,
+    /// The club; empty for an invite-only room.
     club_id: String,
-    invite_only: u8,
+    /// Private: only invited people may join.
+    invite_only: Flag,
+    /// The room (32 hex).
     room_id: String,
 }
 
 async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let name = text_limit("name", call.params.required("name")?, NAME_MAX)?.to_owned();
-    let invite_only = match call.params.int_or("inviteOnly", 0)? {
-        0 => false,
-        1 => true,
-        _ => return Err(ApiError::BadRequest("inviteOnly must be 0 or 1".into())),
-    };
+    let input = NewRoom::from_params(&call.params)?;
+    let invite_only = input.invite_only.is_some_and(|Bit(on)| on);
     let club_id = if invite_only {
         None
     } else {
-        let club_id = path_id(call.params.required("clubId")?, ClubId::parse)?;
+        let club_id = require(input.club_id, "clubId")?.parse()?;
         let (_, joined) = existing_club(&state, &club_id, &call.uid).await?;
         if !joined {
             return Err(ApiError::Forbidden(
@@ -173,7 +343,7 @@ async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
     let room = Room {
         room_id: RoomId::new(),
         uid: call.uid.clone(),
-        name,
+        name: input.name.into_string(),
         club_id,
         invite_only,
         created_at: state.clock.now_ms(),
@@ -205,47 +375,47 @@ async fn get_room(
     ok(room_json(&state, &snapshot.room, &call.uid, &snapshot.members).await?)
 }
 
-#[derive(Serialize)]
+/// A `GET /room` item.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct RoomItem {
+pub(crate) struct RoomItem {
+    /// Opened (ms since the epoch).
     create_time: i64,
+    /// The room (32 hex).
     room_id: String,
+    /// The room.
     room_result: RoomJson,
+    /// Cursor: pass as `lastId` for the next page.
     sequence_id: String,
 }
 
 async fn list_rooms(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let rooms = state
-        .repo
-        .run(ListRoomsFor {
-            uid: call.uid.clone(),
-            page,
-        })
-        .await?;
-    let mut list = Vec::with_capacity(rooms.len());
-    for room in &rooms {
-        let members = state
-            .rooms
-            .live_snapshot(&room.room_id, &call.uid)
-            .await
-            .map(|s| s.members)
-            .unwrap_or_default();
-        list.push(RoomItem {
-            create_time: room.created_at,
-            room_id: room.room_id.to_string(),
-            room_result: room_json(&state, room, &call.uid, &members).await?,
-            sequence_id: pagination::sequence_id(room.created_at, room.room_id.as_str()),
-        });
-    }
-    ok(PageResult::new(count, list))
+    let (state, viewer) = (&**state, &call.uid);
+    let uid = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| ListRoomsFor { uid, page },
+        |room: Room| async move {
+            Ok(RoomItem {
+                create_time: room.created_at,
+                room_id: room.room_id.to_string(),
+                room_result: live_room_json(state, &room, viewer).await?,
+                sequence_id: pagination::sequence_id(room.created_at, room.room_id.as_str()),
+            })
+        },
+    )
+    .await
 }
 
-#[derive(Serialize)]
+/// A voice token for the RTC channel named after the room.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct TokenResult {
+#[schema(as = RoomToken)]
+pub(crate) struct TokenResult {
+    /// The room (the RTC channel).
     room_id: String,
+    /// The RTC (Agora) token; join and publish privileges expire after HUDDLE_RTC_TOKEN_TTL_SECS.
     token: String,
 }
 
@@ -360,7 +530,7 @@ async fn invite(
         inviter_nickname: me.nickname,
         invitee,
     });
-    ok_with(Empty {}, "邀请成功")
+    ok_with(Empty {}, INVITED)
 }
 
 /// The room and the target of a host control, both valid ids of existing things.

@@ -8,13 +8,18 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use huddle_actors::repo::app::{MarkImageUploaded, RecordImage};
 use huddle_actors::ImageId;
 use serde::Serialize;
+use utoipa::ToSchema;
 
+use super::inputs::{inputs, FromParams};
+use super::openapi::{
+    envelope, of, param, Auth, Loc, Method, ParamDoc, Reply, Res, RouteDoc, Tag, Ty, BASE, EMPTY,
+};
 use super::public_base;
 use crate::auth::{read_body, Profiled};
 use crate::clients::storage::key::{ImageDir, ObjectKey};
 use crate::clients::storage::local::{sniff_image, IMAGE_CONTENT_TYPES};
 use crate::clients::storage::StorageError;
-use crate::envelope::{ok, ApiError, ApiResult, Empty};
+use crate::envelope::{ok, ApiError, ApiResult, Empty, SUCCESS};
 use crate::state::AppState;
 
 /// `/aliyun/image/upload`, `/upload/{key}`, `/image/{...}`.
@@ -27,6 +32,104 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .head(serve_image),
         );
 }
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/aliyun/image/upload",
+        tags: &[Tag::Aliyun],
+        summary: "A presigned address to upload an image (创建上传图片凭证)",
+        description: "PUT the image bytes to `uploadAddress` (with its `Content-Type`) before it expires; the image is then at `imageURL`. The object is `image/{uid}/{imageDir}/{imageId}.jpg` on the configured store (local, S3 or OSS).",
+        input: &[NewUpload::PARAMS],
+        reply: envelope(Res::Schema(of::<UploadJson>()), SUCCESS),
+        errors: &[403],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Put,
+        path: "/upload/{key:.+}",
+        tags: &[Tag::Aliyun],
+        summary: "Upload an image to a presigned address (local store)",
+        description: "The `uploadAddress` of `POST /aliyun/image/upload` when `HUDDLE_STORAGE=local`: the body is the image (JPEG, PNG, GIF or WebP, at most `HUDDLE_STORAGE_MAX_IMAGE_BYTES`). A missing, expired or wrong signature is 403; a full image store is 503 (`the image store is out of space`, nothing stored); with another store this path answers 404.",
+        auth: Auth::None,
+        params: &[
+            param(
+                "key",
+                Loc::Path,
+                true,
+                Ty::Pattern("^image/[0-9a-f]{32}/(avatar|cover|room|feedback)/[0-9a-f]{32}\\.jpg$"),
+                "The object key, `image/{uid}/{imageDir}/{imageId}.jpg` (it contains slashes).",
+            ),
+            param(
+                "Expires",
+                Loc::Query,
+                true,
+                Ty::Text(0),
+                "Expiry of the address (seconds since the epoch), from the presigned address.",
+            ),
+            param(
+                "Signature",
+                Loc::Query,
+                true,
+                Ty::Text(0),
+                "The address's signature, from the presigned address.",
+            ),
+        ],
+        reply: EMPTY,
+        errors: &[400, 403, 404, 413, 415, 503],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/image/{uid}/{dir}/{file}",
+        tags: &[Tag::Aliyun],
+        summary: "An uploaded image (local store)",
+        description: "The `imageURL` of an image uploaded to the local store. Immutable: cached for a year.",
+        auth: Auth::None,
+        params: &IMAGE_PARAMS,
+        reply: Reply::Image,
+        errors: &[404],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Head,
+        path: "/image/{uid}/{dir}/{file}",
+        tags: &[Tag::Aliyun],
+        summary: "An uploaded image's headers (local store)",
+        auth: Auth::None,
+        params: &IMAGE_PARAMS,
+        reply: Reply::Image,
+        errors: &[404],
+        ..BASE
+    },
+];
+
+inputs! {
+    /// `POST /aliyun/image/upload`.
+    pub struct NewUpload {
+        image_dir: required ImageDir = "imageDir", Body, "Image folder (图片目录): avatar 头像 / cover 封面 / room 活动 / feedback 反馈.";
+    }
+}
+
+/// The path of a local image: `/image/{uid}/{dir}/{file}`.
+const IMAGE_PARAMS: [ParamDoc; 3] = [
+    param("uid", Loc::Path, true, Ty::Hex32, "The uploader's uid."),
+    param(
+        "dir",
+        Loc::Path,
+        true,
+        Ty::OneOf(ImageDir::NAMES),
+        "The image folder.",
+    ),
+    param(
+        "file",
+        Loc::Path,
+        true,
+        Ty::Pattern("^[0-9a-f]{32}\\.jpg$"),
+        "`{imageId}.jpg`.",
+    ),
+];
 
 impl From<StorageError> for ApiError {
     fn from(e: StorageError) -> Self {
@@ -45,17 +148,22 @@ impl From<StorageError> for ApiError {
     }
 }
 
-#[derive(Serialize)]
+/// Where to PUT an image and where it will be.
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct UploadJson {
+#[schema(as = UploadTicket)]
+pub(crate) struct UploadJson {
+    /// Presigned PUT address (expires after HUDDLE_STORAGE_UPLOAD_TTL_SECS).
     upload_address: String,
+    /// The image (32 hex).
     image_id: String,
+    /// Public address once uploaded.
     #[serde(rename = "imageURL")]
     image_url: String,
 }
 
 async fn create_upload(state: web::Data<AppState>, req: HttpRequest, call: Profiled) -> ApiResult {
-    let dir = ImageDir::parse(call.params.required("imageDir")?).map_err(ApiError::BadRequest)?;
+    let dir = NewUpload::from_params(&call.params)?.image_dir;
     let key = ObjectKey {
         uid: call.uid.clone(),
         dir,

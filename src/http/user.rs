@@ -12,19 +12,23 @@ use huddle_actors::repo::social::{
 use huddle_actors::repo::{RepoActor, RepoResult};
 use huddle_actors::Uid;
 
-use super::pagination::{self, PageResult};
+use super::inputs::{inputs, AvatarUrl, Bio, FromParams, Nickname};
+use super::openapi::{envelope, of, Auth, Method, Res, RouteDoc, Tag, BASE, P_UID};
+use super::pagination::{self, KeysetPage, NumericPage, PageResult};
 use super::path_id;
 use super::views::{MessageItem, ProfileJson, UserItem};
-use crate::auth::{text_limit, Params, Profiled, UserCall};
-use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty};
+use crate::auth::{Profiled, UserCall};
+use crate::envelope::{ok, ok_with, ApiError, ApiResult, BusinessCode, Empty, SUCCESS};
 use crate::state::AppState;
 
-/// Nickname limit (characters).
-pub const NICKNAME_MAX: usize = 32;
-/// Bio limit (characters).
-pub const BIO_MAX: usize = 300;
-/// Avatar URL limit (characters).
-pub const URL_MAX: usize = 1024;
+/// `POST /user/{uid}/block`'s message.
+pub const BLOCKED: &str = "拉黑成功";
+/// `DELETE /user/{uid}/block`'s message.
+pub const UNBLOCKED: &str = "取消拉黑成功";
+/// `POST /user/{uid}/card`'s message.
+pub const CARD_SENT: &str = "对方已收到你的名片";
+/// `DELETE /user/{uid}/card`'s message.
+pub const CARD_DELETED: &str = "删除成功";
 
 /// `/user/*`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -47,21 +51,128 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-struct ProfileInput {
-    nickname: String,
-    avatar: String,
-    bio: Option<String>,
-}
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Post,
+        path: "/user/profile/init",
+        tags: &[Tag::User],
+        summary: "Initialise my profile (初始化用户资料)",
+        auth: Auth::User,
+        input: &[ProfileInput::PARAMS],
+        reply: envelope(Res::Schema(of::<ProfileJson>()), SUCCESS),
+        codes: &[BusinessCode::ProfileAlreadyInitialised],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Put,
+        path: "/user/profile",
+        tags: &[Tag::User],
+        summary: "Update my profile (更新用户资料)",
+        description: "`bio` absent keeps the current one.",
+        input: &[ProfileInput::PARAMS],
+        reply: envelope(Res::Schema(of::<ProfileJson>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/user/{uid}/profile",
+        tags: &[Tag::User],
+        summary: "A user's profile (获取用户资料)",
+        params: &[P_UID],
+        reply: envelope(Res::Schema(of::<ProfileJson>()), SUCCESS),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/user/block",
+        tags: &[Tag::User],
+        summary: "The users I have blocked, a page (分页获取黑名单列表)",
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<UserItem>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/user/{uid}/block",
+        tags: &[Tag::User],
+        summary: "Block a user (拉黑用户)",
+        description: "`uid` must be another, existing user (400 for yourself).",
+        params: &[P_UID],
+        reply: envelope(Res::Empty, BLOCKED),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Delete,
+        path: "/user/{uid}/block",
+        tags: &[Tag::User],
+        summary: "Unblock a user (取消拉黑用户)",
+        description: "`uid` must be another, existing user (400 for yourself); unblocking someone who is not blocked succeeds.",
+        params: &[P_UID],
+        reply: envelope(Res::Empty, UNBLOCKED),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/user/message",
+        tags: &[Tag::User],
+        summary: "My messages, a page (分页获取消息列表)",
+        description: "Newest first; the returned messages are marked read. `lastId` is the numeric `sequenceId` of the previous page's last item.",
+        input: &[NumericPage::PARAMS],
+        reply: envelope(Res::Page(of::<MessageItem>()), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/user/message/unread_total",
+        tags: &[Tag::User],
+        summary: "How many of my messages are unread (获取未读消息总数)",
+        reply: envelope(Res::Int("Unread messages."), SUCCESS),
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Post,
+        path: "/user/{uid}/card",
+        tags: &[Tag::User],
+        summary: "Send my card to a user (发送名片)",
+        description: "The user gets a message the first time. Refused with business code 0 when they have blocked me.",
+        params: &[P_UID],
+        reply: envelope(Res::Empty, CARD_SENT),
+        codes: &[BusinessCode::Default, BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Delete,
+        path: "/user/{uid}/card",
+        tags: &[Tag::User],
+        summary: "Remove a user's card from my holder (删除名片)",
+        description: "`uid` must be another, existing user (400 for yourself).",
+        params: &[P_UID],
+        reply: envelope(Res::Empty, CARD_DELETED),
+        codes: &[BusinessCode::UserNotFound],
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/user/card",
+        tags: &[Tag::User],
+        summary: "The cards I have received, a page (分页获取名片列表)",
+        input: &[KeysetPage::PARAMS],
+        reply: envelope(Res::Page(of::<UserItem>()), SUCCESS),
+        ..BASE
+    },
+];
 
-fn profile_input(params: &Params) -> Result<ProfileInput, ApiError> {
-    Ok(ProfileInput {
-        nickname: text_limit("nickname", params.required("nickname")?, NICKNAME_MAX)?.to_owned(),
-        avatar: text_limit("avatar", params.required("avatar")?, URL_MAX)?.to_owned(),
-        bio: params
-            .get("bio")
-            .map(|b| text_limit("bio", b.trim(), BIO_MAX).map(str::to_owned))
-            .transpose()?,
-    })
+inputs! {
+    /// `POST /user/profile/init`, `PUT /user/profile`.
+    pub struct ProfileInput {
+        nickname: required Nickname = "nickname", Body, "Display name (昵称).";
+        avatar: required AvatarUrl = "avatar", Body, "Avatar URL (头像), e.g. an `imageURL` from `POST /aliyun/image/upload`.";
+        bio: present Bio = "bio", Body, "Self-description (介绍); blank clears it.";
+    }
 }
 
 /// A user with a profile, as `viewer` sees them; 200002 otherwise.
@@ -81,14 +192,14 @@ pub async fn existing_user(
 }
 
 async fn init_profile(state: web::Data<AppState>, call: UserCall) -> ApiResult {
-    let input = profile_input(&call.params)?;
+    let input = ProfileInput::from_params(&call.params)?;
     let created = state
         .repo
         .run(InitProfile {
             uid: call.uid.clone(),
-            nickname: input.nickname,
-            avatar: input.avatar,
-            bio: input.bio.unwrap_or_default(),
+            nickname: input.nickname.into_string(),
+            avatar: input.avatar.into_string(),
+            bio: input.bio.map(Bio::into_string).unwrap_or_default(),
             now: state.clock.now_ms(),
         })
         .await?;
@@ -102,14 +213,14 @@ async fn init_profile(state: web::Data<AppState>, call: UserCall) -> ApiResult {
 }
 
 async fn update_profile(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let input = profile_input(&call.params)?;
+    let input = ProfileInput::from_params(&call.params)?;
     state
         .repo
         .run(UpdateProfile {
             uid: call.uid.clone(),
-            nickname: input.nickname,
-            avatar: input.avatar,
-            bio: input.bio,
+            nickname: input.nickname.into_string(),
+            avatar: input.avatar.into_string(),
+            bio: input.bio.map(Bio::into_string),
             now: state.clock.now_ms(),
         })
         .await?;
@@ -151,7 +262,7 @@ async fn block(state: web::Data<AppState>, call: Profiled, path: web::Path<Strin
             now: state.clock.now_ms(),
         })
         .await?;
-    ok_with(Empty {}, "拉黑成功")
+    ok_with(Empty {}, BLOCKED)
 }
 
 async fn unblock(state: web::Data<AppState>, call: Profiled, path: web::Path<String>) -> ApiResult {
@@ -163,7 +274,7 @@ async fn unblock(state: web::Data<AppState>, call: Profiled, path: web::Path<Str
             target,
         })
         .await?;
-    ok_with(Empty {}, "取消拉黑成功")
+    ok_with(Empty {}, UNBLOCKED)
 }
 
 /// A page of users related to the caller (blocked by them, cards they hold).
@@ -176,14 +287,14 @@ where
     M: actix::Message<Result = RepoResult<Vec<Entry>>> + Send + 'static,
     RepoActor: actix::Handler<M>,
 {
-    let page = pagination::keyset(&call.params)?;
-    let count = page.count;
-    let entries = state.repo.run(query(call.uid.clone(), page)).await?;
-    let list: Vec<UserItem> = entries
-        .iter()
-        .map(|e| UserItem::new(e.created_at, &e.user))
-        .collect();
-    ok(PageResult::new(count, list))
+    let viewer = call.uid.clone();
+    pagination::keyset_list(
+        state,
+        &call.params,
+        |page| query(viewer, page),
+        |e: Entry| std::future::ready(Ok(UserItem::new(e.created_at, &e.user))),
+    )
+    .await
 }
 
 async fn list_blocks(state: web::Data<AppState>, call: Profiled) -> ApiResult {
@@ -223,7 +334,7 @@ async fn send_card(
         })
         .await?;
     state.publish_messages(delivered.into_iter().collect());
-    ok_with(Empty {}, "对方已收到你的名片")
+    ok_with(Empty {}, CARD_SENT)
 }
 
 async fn delete_card(
@@ -239,7 +350,7 @@ async fn delete_card(
             owner,
         })
         .await?;
-    ok_with(Empty {}, "删除成功")
+    ok_with(Empty {}, CARD_DELETED)
 }
 
 async fn list_cards(state: web::Data<AppState>, call: Profiled) -> ApiResult {

@@ -1,25 +1,67 @@
 //! The JSON shapes of the seed's results, field for field. Flags are 0/1
-//! integers, times ms integers, ids 32-hex strings.
+//! integers ([`Flag`]), times ms integers, ids 32-hex strings.
+//!
+//! These structs are the one description of each shape: `Serialize` writes
+//! the answers and `ToSchema` (utoipa) derives their schemas in `/docs-json`
+//! from the same fields, names, `Option`s and `#[serde]` attributes; the
+//! `///` line of a field is its description there.
 
 use huddle_actors::repo::club::Club;
 use huddle_actors::repo::event::Event;
 use huddle_actors::repo::message::StoredMessage;
 use huddle_actors::repo::profile::UserView;
 use serde::Serialize;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::RefOr;
+use utoipa::ToSchema;
+
+/// A flag on the wire: the integer 0 or 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Flag(u8);
+
+impl Flag {
+    /// 0.
+    pub const NO: Flag = Flag(0);
+}
+
+impl From<bool> for Flag {
+    fn from(b: bool) -> Self {
+        Self(u8::from(b))
+    }
+}
+
+impl utoipa::PartialSchema for Flag {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some([0, 1]))
+            .description(Some("A flag: 1 yes, 0 no."))
+            .into()
+    }
+}
+
+impl ToSchema for Flag {}
 
 /// 0/1 for a flag.
-pub fn flag(b: bool) -> u8 {
-    u8::from(b)
+pub fn flag(b: bool) -> Flag {
+    Flag::from(b)
 }
 
 /// `/user/profile/init`, `PUT /user/profile`, `GET /user/{uid}/profile`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Profile)]
 pub struct ProfileJson {
+    /// The user (32 hex).
     pub uid: String,
+    /// Display name.
     pub nickname: String,
+    /// Avatar URL.
     pub avatar: String,
+    /// Self-description.
     pub bio: String,
-    pub blocked: u8,
+    /// I have blocked this user.
+    pub blocked: Flag,
 }
 
 impl From<&UserView> for ProfileJson {
@@ -35,15 +77,22 @@ impl From<&UserView> for ProfileJson {
 }
 
 /// `userProfileResult` in lists.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserProfileResult {
+    /// Avatar URL.
     pub avatar: String,
+    /// Self-description.
     pub bio: String,
-    pub send_card: u8,
+    /// I have sent this user my card.
+    pub send_card: Flag,
+    /// Cards this user has received.
     pub card_total: i64,
-    pub blocked: u8,
+    /// I have blocked this user.
+    pub blocked: Flag,
+    /// Display name.
     pub nickname: String,
+    /// The user (32 hex).
     pub uid: String,
 }
 
@@ -62,12 +111,16 @@ impl From<&UserView> for UserProfileResult {
 }
 
 /// A list item pointing at a user (blocks, cards, club members).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserItem {
+    /// When the relation began (ms since the epoch).
     pub create_time: i64,
+    /// Cursor: pass as `lastId` for the next page.
     pub sequence_id: String,
+    /// The user (32 hex).
     pub uid: String,
+    /// The user.
     pub user_profile_result: UserProfileResult,
 }
 
@@ -85,18 +138,29 @@ impl UserItem {
 
 /// A club. `joined` is left out where the seed leaves it out (creation);
 /// `inviteOnly` appears only inside a room's `clubResult`, as in the seed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Club)]
 pub struct ClubJson {
+    /// The club (32 hex).
     pub club_id: String,
+    /// Always 0; only inside a room's `clubResult`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub invite_only: Option<u8>,
+    #[schema(nullable = false)]
+    pub invite_only: Option<Flag>,
+    /// Cover image URL.
     pub cover: String,
+    /// Created (ms since the epoch).
     pub create_time: i64,
+    /// Members.
     pub member_total: i64,
+    /// I am a member; absent on creation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub joined: Option<u8>,
+    #[schema(nullable = false)]
+    pub joined: Option<Flag>,
+    /// Name.
     pub name: String,
+    /// The creator (32 hex).
     pub uid: String,
 }
 
@@ -117,16 +181,25 @@ impl ClubJson {
 }
 
 /// `memberList` of a room.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Member)]
 pub struct MemberJson {
-    pub allow_live: u8,
+    /// May speak (the host and those the host allowed).
+    pub allow_live: Flag,
+    /// Avatar URL.
     pub avatar: String,
+    /// Self-description.
     pub bio: String,
-    pub blocked: u8,
+    /// I have blocked this user.
+    pub blocked: Flag,
+    /// Cards this user has received.
     pub card_total: i64,
+    /// Display name.
     pub nickname: String,
-    pub send_card: u8,
+    /// I have sent this user my card.
+    pub send_card: Flag,
+    /// The user (32 hex).
     pub uid: String,
 }
 
@@ -147,37 +220,62 @@ impl MemberJson {
 }
 
 /// A room (`GET /room/{id}`, `roomResult`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Room)]
 pub struct RoomJson {
+    /// The club; empty for an invite-only room.
     pub club_id: String,
+    /// The club; absent for an invite-only room.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub club_result: Option<ClubJson>,
+    /// Opened (ms since the epoch).
     pub create_time: i64,
-    pub invite_only: u8,
+    /// Private: only invited people may join.
+    pub invite_only: Flag,
+    /// The live members.
     pub member_list: Vec<MemberJson>,
+    /// Live members.
     pub member_total: i64,
+    /// Topic.
     pub name: String,
+    /// The room (32 hex).
     pub room_id: String,
+    /// The host (32 hex).
     pub uid: String,
 }
 
 /// An event; `roomId`/`roomResult` once started.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Event)]
 pub struct EventJson {
+    /// Created (ms since the epoch).
     pub create_time: i64,
+    /// Description.
     pub desc: String,
+    /// The event (32 hex).
     pub event_id: String,
+    /// When it starts (ms since the epoch).
     pub event_time: i64,
-    pub event_time_status: u8,
+    /// 1 once started.
+    pub event_time_status: Flag,
+    /// Hosts and guests (uids).
     pub member_uid_list: Vec<String>,
+    /// Title.
     pub name: String,
-    pub notify: u8,
+    /// I subscribed to its reminder.
+    pub notify: Flag,
+    /// The room it opened; absent until started.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub room_id: Option<String>,
+    /// The room it opened; absent until started.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub room_result: Option<RoomJson>,
+    /// The creator (32 hex).
     pub uid: String,
 }
 
@@ -201,33 +299,48 @@ impl EventJson {
 }
 
 /// `messageBody`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct MessageBody {
+    /// Title.
     pub title: String,
+    /// Text.
     pub content: String,
+    /// App link.
     pub url: String,
 }
 
 /// `userMessageResult`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Message)]
 pub struct MessageJson {
+    /// When it was sent (ms since the epoch).
     pub create_time: i64,
+    /// What it says.
     pub message_body: MessageBody,
+    /// Id (also the cursor).
     pub message_id: i64,
+    /// Always 0.
     pub message_type: u8,
+    /// What caused it (0 system, 1 card, 2 room invite, ...).
     pub origin_push_type: i64,
+    /// Who caused it; empty for the system.
     pub origin_uid: String,
+    /// The recipient (32 hex).
     pub uid: String,
-    pub unread: u8,
+    /// Not read yet.
+    pub unread: Flag,
 }
 
 /// A `/user/message` list item.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageItem {
+    /// Id.
     pub message_id: i64,
+    /// Cursor: pass as `lastId` for the next page.
     pub sequence_id: String,
+    /// The message.
     pub user_message_result: MessageJson,
 }
 

@@ -9,6 +9,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 use actix_web_actors::ws;
+use huddle_actors::Uid;
 
 use super::frame_guard::FrameGuard;
 use super::hub;
@@ -16,11 +17,36 @@ use super::session::MemberSession;
 use crate::auth::params::{BodyKind, Params};
 use crate::auth::verify_signature;
 use crate::envelope::ApiError;
+use crate::http::inputs::{inputs, Deferred, FromParams};
+use crate::http::openapi::{Auth, Method, Reply, RouteDoc, Tag, BASE};
 use crate::state::AppState;
 
 /// `/ws`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/ws").get(upgrade));
+}
+
+/// The section's routes in `/docs-json`.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/ws",
+        tags: &[Tag::Realtime],
+        summary: "The WebSocket of a logged-in device",
+        description: "Upgrades to the realtime WebSocket: live room membership, hands, host controls, inbox/invite/event/club pushes, resume by sequence number, heartbeats. The first frame is `hello`. The protocol (every op, event, error and close code) is in docs/realtime.md.",
+        auth: Auth::Socket,
+        input: &[QueryCredentials::PARAMS],
+        reply: Reply::WebSocket,
+        ..BASE
+    },
+];
+
+inputs! {
+    /// `GET /ws` without an Authorization header: the credentials in the query.
+    pub struct QueryCredentials {
+        uid: optional Deferred<Uid> = "uid", Query, "With `accessToken`, instead of the Authorization header.";
+        access_token: optional String = "accessToken", Query, "With `uid`, instead of the Authorization header.";
+    }
 }
 
 /// Every refusal before the upgrade is a 401, except an outage (503).
@@ -50,13 +76,13 @@ async fn upgrade(
             state.sessions.authenticate(value).await?
         }
         None => {
-            let (Some(uid), Some(token)) = (params.optional("uid"), params.optional("accessToken"))
-            else {
+            let credentials = QueryCredentials::from_params(&params).map_err(as_unauthorized)?;
+            let (Some(uid), Some(token)) = (credentials.uid, credentials.access_token) else {
                 return Err(ApiError::Unauthorized(
                     "uid and accessToken (query) or an Authorization header are required".into(),
                 ));
             };
-            state.sessions.authenticate_pair(uid, token).await?
+            state.sessions.authenticate_pair(uid.text(), &token).await?
         }
     };
     verify_signature(

@@ -261,7 +261,7 @@ async fn every_registered_route_is_documented_and_vice_versa() {
     let unregistered: Vec<_> = documented.difference(&registered).collect();
     assert!(
         undocumented.is_empty() && unregistered.is_empty(),
-        "registered but not in src/http/openapi.rs ROUTES: {undocumented:?}\n\
+        "registered but in no section's DOCS (src/http/openapi/table.rs ROUTES): {undocumented:?}\n\
          documented but not registered: {unregistered:?}"
     );
 }
@@ -884,6 +884,277 @@ async fn links_lead_from_a_created_resource_to_what_it_enables() {
     let event_id = link_value(&doc, "/event", "get_event_eventId", &event.body);
     app.get(&format!("/event/{event_id}"))
         .user(&s)
+        .send()
+        .await
+        .ok();
+}
+
+// ---------------------------------------------------------------------------
+// Facts the document now takes from the code: result types (utoipa
+// derives), typed inputs (names, limits) and success-message constants.
+// ---------------------------------------------------------------------------
+
+/// Checks `value` against `schema` as an exact object: every required
+/// property present, no property the schema does not list, nested objects,
+/// arrays and nullable (`oneOf` with `null`) values likewise.
+fn assert_exact(doc: &Value, schema: &Value, value: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    if let Some(alternatives) = schema["oneOf"].as_array() {
+        if value.is_null() {
+            assert!(
+                alternatives.iter().any(|a| a["type"] == "null"),
+                "{at}: null, not nullable: {schema}"
+            );
+            return;
+        }
+        let non_null: Vec<&Value> = alternatives
+            .iter()
+            .filter(|a| a["type"] != "null")
+            .collect();
+        assert_eq!(non_null.len(), 1, "{at}: {schema}");
+        return assert_exact(doc, non_null[0], value, at);
+    }
+    match schema["type"].as_str() {
+        Some("object") => {
+            let object = value.as_object().unwrap_or_else(|| panic!("{at}: {value}"));
+            let properties = schema["properties"].as_object().expect("properties");
+            for name in schema["required"].as_array().into_iter().flatten() {
+                let name = name.as_str().expect("a name");
+                assert!(object.contains_key(name), "{at}: {name} missing in {value}");
+            }
+            for (name, v) in object {
+                let property = properties
+                    .get(name)
+                    .unwrap_or_else(|| panic!("{at}: {name} not in the schema {schema}"));
+                assert_exact(doc, property, v, &format!("{at}.{name}"));
+            }
+        }
+        Some("array") => {
+            for (i, item) in value.as_array().expect("an array").iter().enumerate() {
+                assert_exact(doc, &schema["items"], item, &format!("{at}[{i}]"));
+            }
+        }
+        Some("string") => assert!(value.is_string(), "{at}: {value}"),
+        Some("integer") => {
+            assert!(value.is_i64(), "{at}: {value}");
+            if let Some(allowed) = schema["enum"].as_array() {
+                assert!(allowed.contains(value), "{at}: {value} not in {allowed:?}");
+            }
+        }
+        other => panic!("{at}: schema type {other:?}: {schema}"),
+    }
+}
+
+/// The success `result` schema of `method path`.
+fn result_schema<'a>(doc: &'a Value, path: &str, method: &str) -> (&'a Value, &'a Value) {
+    let schema =
+        &doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"];
+    let success = match schema["oneOf"].as_array() {
+        Some(alternatives) => &alternatives[0],
+        None => schema,
+    };
+    (
+        &success["properties"]["result"],
+        &success["properties"]["message"],
+    )
+}
+
+#[actix_web::test]
+async fn answers_match_their_derived_schemas_exactly() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let host = app.user("13800000011", "host").await;
+    let guest = app.user("13800000012", "guest").await;
+
+    let club = app.create_club(&host, "derived").await;
+    let club_id = club["clubId"].as_str().unwrap().to_owned();
+    // Created: `joined` is left out, and the schema does not require it.
+    assert!(club.get("joined").is_none());
+    let (schema, _) = result_schema(&doc, "/club", "post");
+    assert_exact(&doc, schema, &club, "POST /club");
+    let got = app
+        .get(&format!("/club/{club_id}"))
+        .user(&host)
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/club/{clubId}", "get");
+    assert_exact(&doc, schema, got.ok(), "GET /club/{clubId}");
+
+    let room = app.create_room(&host, "live", &club_id).await;
+    let room_id = room["roomId"].as_str().unwrap().to_owned();
+    let (schema, _) = result_schema(&doc, "/room", "post");
+    assert_exact(&doc, schema, &room, "POST /room");
+    app.post(&format!("/room/{room_id}/token"))
+        .user(&host)
+        .send()
+        .await
+        .ok();
+    let got = app
+        .get(&format!("/room/{room_id}"))
+        .user(&host)
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/room/{roomId}", "get");
+    assert_exact(&doc, schema, got.ok(), "GET /room/{roomId}");
+    let list = app
+        .get("/room")
+        .user(&host)
+        .param("count", "10")
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/room", "get");
+    assert_exact(&doc, schema, list.ok(), "GET /room");
+
+    // An invite-only room shared: `clubResult` is null, and the schema says it may be.
+    let private = app.create_private_room(&host, "quiet").await;
+    let cache = app
+        .post(&format!(
+            "/room/{}/cache",
+            private["roomId"].as_str().unwrap()
+        ))
+        .user(&host)
+        .send()
+        .await;
+    let cache_id = cache.ok().as_str().unwrap().to_owned();
+    let h5 = app.post("/h5/session").send().await.ok()["h5Token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let bearer = format!("Bearer {h5}");
+    let shared = app
+        .post(&format!("/h5/room/{cache_id}"))
+        .header("Authorization", &bearer)
+        .send()
+        .await;
+    assert!(shared.ok()["clubResult"].is_null(), "{}", shared.text);
+    let (schema, _) = result_schema(&doc, "/h5/room/{roomCacheId}", "post");
+    assert_exact(&doc, schema, shared.ok(), "POST /h5/room/{roomCacheId}");
+
+    let event = app
+        .post("/event")
+        .user(&host)
+        .via(Transport::Json)
+        .param("name", "launch")
+        .json_param("eventTime", json!(app.clock_now() + 3_600_000))
+        .json_param("memberUidList", json!([guest.uid]))
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/event", "post");
+    assert_exact(&doc, schema, event.ok(), "POST /event");
+    let event_id = event.ok()["eventId"].as_str().unwrap().to_owned();
+    let h5_event = app
+        .post(&format!("/h5/event/{event_id}"))
+        .header("Authorization", &bearer)
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/h5/event/{eventId}", "post");
+    assert_exact(&doc, schema, h5_event.ok(), "POST /h5/event/{eventId}");
+
+    let me = app
+        .get(&format!("/user/{}/profile", guest.uid))
+        .user(&host)
+        .send()
+        .await;
+    let (schema, _) = result_schema(&doc, "/user/{uid}/profile", "get");
+    assert_exact(&doc, schema, me.ok(), "GET /user/{uid}/profile");
+}
+
+#[actix_web::test]
+async fn success_messages_are_the_handlers_constants() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let messages = |path: &str, method: &str| -> Vec<String> {
+        let (_, message) = result_schema(&doc, path, method);
+        message["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{method} {path}: {message}"))
+            .iter()
+            .map(|m| m.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        messages("/user/{uid}/block", "post"),
+        [huddle::http::user::BLOCKED]
+    );
+    assert_eq!(
+        messages("/account/login/captcha", "post"),
+        [
+            huddle::http::account::LOGGED_IN,
+            huddle::http::account::REGISTERED
+        ]
+    );
+    assert_eq!(messages("/club", "get"), [huddle::envelope::SUCCESS]);
+
+    // And the server answers them.
+    let s = app.user("13800000013", "toby").await;
+    let other = app.user("13800000014", "tony").await;
+    let res = app
+        .post(&format!("/user/{}/block", other.uid))
+        .user(&s)
+        .send()
+        .await;
+    res.ok();
+    assert_eq!(res.body["message"], huddle::http::user::BLOCKED);
+    let res = app
+        .delete(&format!("/user/{}/block", other.uid))
+        .user(&s)
+        .send()
+        .await;
+    res.ok();
+    assert_eq!(
+        messages("/user/{uid}/block", "delete"),
+        [res.body["message"].as_str().unwrap()]
+    );
+}
+
+#[actix_web::test]
+async fn parameter_limits_are_the_newtypes_limits() {
+    use huddle::http::inputs::{ClubName, Nickname};
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let media = "application/json";
+    let nickname = body_property(&doc, "/user/profile/init", "post", media, "nickname");
+    assert_eq!(nickname["maxLength"], Nickname::MAX, "{nickname}");
+    let name = body_property(&doc, "/club", "post", media, "name");
+    assert_eq!(name["maxLength"], ClubName::MAX, "{name}");
+    // The struct's declaration order and required flags, not a second list.
+    let form = &doc["paths"]["/event"]["post"]["requestBody"]["content"][media]["schema"];
+    let names: Vec<&str> = form["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        ["name", "desc", "eventTime", "memberUidList", "ts", "sign"]
+    );
+    assert_eq!(
+        form["required"],
+        json!(["name", "eventTime", "memberUidList", "ts", "sign"])
+    );
+
+    // The server refuses one character more, with the newtype's message.
+    let s = app.user("13800000015", "toby").await;
+    let message = app
+        .post("/club")
+        .user(&s)
+        .param("name", "字".repeat(ClubName::MAX + 1))
+        .param("cover", "https://cdn.example.com/cover/c.jpg")
+        .send()
+        .await
+        .protocol(400, "Params Not Valid");
+    assert!(
+        message.ends_with(&format!(
+            "name must be at most {} characters",
+            ClubName::MAX
+        )),
+        "{message}"
+    );
+    app.post("/club")
+        .user(&s)
+        .param("name", "字".repeat(ClubName::MAX))
+        .param("cover", "https://cdn.example.com/cover/c.jpg")
         .send()
         .await
         .ok();

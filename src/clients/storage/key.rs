@@ -18,6 +18,9 @@ pub enum ImageDir {
 }
 
 impl ImageDir {
+    /// Every wire name, in order.
+    pub const NAMES: &'static [&'static str] = &["avatar", "cover", "room", "feedback"];
+
     /// Parses `avatar | cover | room | feedback`.
     pub fn parse(text: &str) -> Result<Self, String> {
         match text {
@@ -110,5 +113,13 @@ mod tests {
         ] {
             assert!(ObjectKey::parse(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_documented_names_are_the_parsed_ones() {
+        for name in ImageDir::NAMES {
+            assert_eq!(ImageDir::parse(name).map(ImageDir::as_str), Ok(*name));
+        }
+        assert!(ImageDir::parse("other").is_err());
     }
 }

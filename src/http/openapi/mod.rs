@@ -1,21 +1,49 @@
 //! The API described for machines and people:
 //!
-//! - `GET /docs-json`: an OpenAPI 3.0.3 document of every HTTP route the server
-//!   registers, built from [`ROUTES`] (a typed table kept next to the routes it
-//!   describes; the black-box test `tests/api/openapi.rs` fails when a route is
-//!   registered but missing here, or documented but not registered).
+//! - `GET /docs-json`: an OpenAPI 3.1 document of every HTTP route the server
+//!   registers. This module only assembles it: each section keeps its own
+//!   route docs next to its handlers (`DOCS` in `src/http/user.rs`,
+//!   `club.rs`, ..., `src/realtime/door.rs`), and [`ROUTES`] concatenates
+//!   them. The black-box test `tests/api/openapi.rs` fails when a route is
+//!   registered but missing here, or documented but not registered.
 //! - `GET /docs`: Swagger UI rendering that document. Its files come from the
 //!   `utoipa-swagger-ui` crate (`vendored`: the Swagger UI release is inside a
 //!   crate from crates.io) and are embedded in the binary; nothing is fetched
 //!   from anywhere else at build or run time.
 //!
-//! Parameter limits, business codes, error texts and the signing example are
-//! taken from the code itself (the handlers' constants, [`BusinessCode`],
-//! [`ApiError`], [`crate::auth::signature`]), so the document cannot drift
-//! from them.
+//! Where each fact comes from, so that none is written twice:
 //!
-//! - [`table`]: the route table.
-//! - [`schema`]: the document built from it.
+//! - **Result shapes**: the `Serialize` structs themselves
+//!   (`src/http/views.rs` and the structs beside their handlers) derive
+//!   `utoipa::ToSchema`; a route names its result type ([`of`]) and the
+//!   component schemas are collected from those derives: field names after
+//!   `#[serde(rename…)]`, `required` for every field always written, not for
+//!   one skipped when `None`, nullable for an `Option` written as `null`,
+//!   nested types by reference. `#[serde(flatten)]` is merged into one object.
+//! - **Parameters**: the `inputs!` structs the handlers decode
+//!   (`crate::http::inputs`): names, required or not, types, limits and the
+//!   one description of each.
+//! - **Success messages**: the constants the handlers pass to `ok_with`
+//!   (`user::BLOCKED`, ...), as the `message` enum of the success response.
+//! - **Business codes** per route: the route's `RouteDoc` next to its handler;
+//!   the document narrows each operation's business-failure schema to them.
+//! - Error texts, the signing example and the code table:
+//!   [`BusinessCode`](crate::envelope::BusinessCode),
+//!   [`ApiError`] and [`crate::auth::signature`].
+//!
+//! utoipa rather than schemars: utoipa is already in the build through
+//! `utoipa-swagger-ui` (the same 5.x), its derive reads serde's attributes
+//! into OpenAPI components directly, and `#[schema(required, nullable)]`
+//! states the few cases serde's attributes do not say; schemars writes JSON
+//! Schema documents that would need rewriting into components (`$defs`,
+//! references) first. utoipa 5 derives JSON Schema 2020-12 (`"type":
+//! ["string", "null"]`, `oneOf` with `null`), which is OpenAPI 3.1's dialect,
+//! hence the document's version [`OPENAPI_VERSION`]; only the paths, the
+//! envelope's own schemas and the security schemes are built here by hand.
+//!
+//! - [`table`]: the types of a route's doc ([`RouteDoc`], [`Auth`], ...) and
+//!   the list of sections.
+//! - [`schema`]: the document built from them.
 
 use std::sync::{Arc, LazyLock};
 
@@ -33,6 +61,46 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 mod schema;
 mod table;
+
+/// The documentation's own routes.
+pub(crate) const DOCS: &[RouteDoc] = &[
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs-json",
+        tags: &[Tag::Ops],
+        summary: "This OpenAPI document",
+        auth: Auth::None,
+        reply: Reply::OpenApi,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs",
+        tags: &[Tag::Ops],
+        summary: "Browsable API documentation (Swagger UI)",
+        auth: Auth::None,
+        reply: Reply::Html,
+        ..BASE
+    },
+    RouteDoc {
+        method: Method::Get,
+        path: "/docs/{file:.*}",
+        tags: &[Tag::Ops],
+        summary: "A Swagger UI file (served by huddle itself)",
+        description: "Empty `file` (`/docs/`) is the page itself.",
+        auth: Auth::None,
+        params: &[param(
+            "file",
+            Loc::Path,
+            true,
+            Ty::Text(0),
+            "e.g. `swagger-ui-bundle.js`, `swagger-ui.css`, `swagger-initializer.js`.",
+        )],
+        reply: Reply::DocsAsset,
+        errors: &[404],
+        ..BASE
+    },
+];
 
 pub use schema::*;
 pub use table::*;
@@ -152,7 +220,7 @@ mod tests {
     #[test]
     fn templates_are_well_formed_and_unique() {
         let mut seen = HashSet::new();
-        for route in ROUTES {
+        for route in ROUTES.iter() {
             let template = openapi_path(route.path);
             assert!(template.starts_with('/'), "{}", route.path);
             assert!(!template.contains("//"), "{}", route.path);
@@ -177,8 +245,7 @@ mod tests {
             let unique: HashSet<_> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{}", route.path);
             let declared: Vec<&str> = route
-                .params
-                .iter()
+                .all_params()
                 .filter(|p| p.location == Loc::Path)
                 .map(|p| p.name)
                 .collect();
@@ -193,17 +260,17 @@ mod tests {
 
     #[test]
     fn every_route_is_described() {
-        for route in ROUTES {
+        for route in ROUTES.iter() {
             let at = format!("{} {}", route.method.as_str(), route.path);
             assert!(!route.summary.is_empty(), "{at}");
             assert!(!route.tags.is_empty(), "{at}");
             if route.method == Method::Get || route.method == Method::Head {
                 assert!(
-                    route.params.iter().all(|p| p.location != Loc::Body),
+                    route.all_params().all(|p| p.location != Loc::Body),
                     "{at}: a GET takes no body"
                 );
             }
-            let names: Vec<&str> = route.params.iter().map(|p| p.name).collect();
+            let names: Vec<&str> = route.all_params().map(|p| p.name).collect();
             let unique: HashSet<&&str> = names.iter().collect();
             assert_eq!(unique.len(), names.len(), "{at}: a parameter twice");
             assert!(!names.contains(&"ts") && !names.contains(&"sign"), "{at}");
@@ -249,7 +316,7 @@ mod tests {
     #[test]
     fn the_document_is_complete_and_its_refs_resolve() {
         let doc = document();
-        assert_eq!(doc["openapi"], "3.0.3");
+        assert_eq!(doc["openapi"], OPENAPI_VERSION);
         let mut found = Vec::new();
         refs(&doc, &mut found);
         assert!(!found.is_empty());
@@ -288,6 +355,74 @@ mod tests {
             .filter_map(|p| p["name"].as_str().or_else(|| p["$ref"].as_str()))
             .collect();
         assert!(params.contains(&"count") && params.contains(&"#/components/parameters/sign"));
+    }
+
+    /// The derived schemas follow `Serialize` exactly: every always-present
+    /// field is required, a field skipped when `None` is neither required nor
+    /// nullable, an `Option` written as `null` is required and nullable.
+    #[test]
+    fn derived_schemas_are_exact() {
+        let doc = document();
+        if let Ok(path) = std::env::var("HUDDLE_DUMP_OPENAPI") {
+            std::fs::write(path, serde_json::to_string_pretty(&doc).expect("json")).expect("dump");
+        }
+        let schemas = &doc["components"]["schemas"];
+        let required = |name: &str| -> Vec<String> {
+            schemas[name]["required"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name}: {}", schemas[name]))
+                .iter()
+                .map(|v| v.as_str().expect("name").to_owned())
+                .collect()
+        };
+        let club = required("Club");
+        assert!(club.contains(&"clubId".to_owned()) && club.contains(&"memberTotal".to_owned()));
+        assert!(!club.contains(&"joined".to_owned()) && !club.contains(&"inviteOnly".to_owned()));
+        assert_eq!(
+            schemas["Club"]["properties"]["joined"]["$ref"],
+            "#/components/schemas/Flag"
+        );
+        let event = required("Event");
+        assert!(!event.contains(&"roomId".to_owned()) && !event.contains(&"roomResult".to_owned()));
+        assert_eq!(schemas["Event"]["properties"]["roomId"]["type"], "string");
+        let room = required("H5Room");
+        assert!(room.contains(&"clubResult".to_owned()) && room.contains(&"fromMember".to_owned()));
+        let nullable = schemas["H5Room"]["properties"]["clubResult"].to_string();
+        assert!(nullable.contains("\"null\""), "{nullable}");
+        assert_eq!(schemas["Flag"]["enum"], json!([0, 1]));
+        assert_eq!(
+            schemas["WeixinConfig"]["properties"]["appId"]["type"],
+            "string"
+        );
+        assert_eq!(
+            schemas["UploadTicket"]["properties"]["imageURL"]["type"],
+            "string"
+        );
+        let h5_event = required("H5Event");
+        assert!(
+            h5_event.contains(&"eventId".to_owned()) && h5_event.contains(&"memberList".to_owned())
+        );
+        assert!(!h5_event.contains(&"roomId".to_owned()));
+        for name in [
+            "Profile",
+            "UserItem",
+            "MessageItem",
+            "ClubItem",
+            "RoomItem",
+            "EventItem",
+            "LoginResult",
+            "RoomToken",
+            "AppVersion",
+            "LinkPreview",
+            "H5Session",
+            "H5Member",
+            "Health",
+            "Ready",
+            "PageInfo",
+            "CreatedRoom",
+        ] {
+            assert!(!required(name).is_empty(), "{name}");
+        }
     }
 
     #[test]

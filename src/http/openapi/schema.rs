@@ -125,584 +125,119 @@ pub(crate) fn schema_ref(name: &str) -> Value {
     json!({ "$ref": format!("#/components/schemas/{name}") })
 }
 
-pub(crate) fn hex32(description: &str, example: &str) -> Value {
-    json!({
-        "type": "string",
-        "pattern": "^[0-9a-f]{32}$",
-        "description": description,
-        "example": example,
-    })
+pub(crate) const UID_A: &str = "6ce4443c8fcd4a2b8b407bda86ab4408";
+pub(crate) const CLUB_ID: &str = "ea01330db4ad49288dce2b8bcb00240b";
+pub(crate) const ROOM_ID: &str = "cda55a0bfb834f5ab18eb0867f01017a";
+pub(crate) const EVENT_ID: &str = "6bdcf14e7fd742bcb9198d60e5452d8c";
+
+/// The envelope's own schemas (the only hand-written ones: they describe
+/// [`crate::envelope`], whose JSON is written by hand too) and every schema
+/// derived from the routes' result types.
+pub(crate) fn component_schemas(routes: &[RouteDoc]) -> Map<String, Value> {
+    let business_codes: Vec<Value> = ALL_CODES.iter().map(|c| Value::from(c.code())).collect();
+    let mut s = Map::new();
+    let status = |values: &[i64]| json!({ "type": "integer", "enum": values });
+    s.insert("Envelope".into(), json!({
+        "type": "object",
+        "description": "Every JSON answer: success (HTTP 200, status 1), business failure (HTTP 200, status 0, result = business code) or protocol failure (HTTP 4xx/5xx, status 0, result 0).",
+        "required": ["result", "message", "status"],
+        "properties": {
+            "result": { "description": "Success: the route's result (object, array or scalar; `{}` by default). Failure: the business code, or 0." },
+            "message": { "type": "string", "description": "\"Success\", the route's own text, or what went wrong." },
+            "status": status(&[0, 1]),
+        },
+    }));
+    s.insert("BusinessFailure".into(), json!({
+        "type": "object",
+        "description": "HTTP 200 with a business code (see `x-business-codes`).",
+        "required": ["result", "message", "status"],
+        "properties": {
+            "result": { "type": "integer", "enum": business_codes, "description": "The business code." },
+            "message": { "type": "string", "description": "The code's text, or a specific one.", "example": BusinessCode::ProfileNotInitialised.message() },
+            "status": status(&[0]),
+        },
+    }));
+    s.insert("ProtocolFailure".into(), json!({
+        "type": "object",
+        "description": "HTTP 4xx/5xx. `message` starts with the seed's text for the status (`Params Not Valid`, `Authorized Failed`, ...), followed by `: ` and the detail where that helps.",
+        "required": ["result", "message", "status"],
+        "properties": {
+            "result": status(&[0]),
+            "message": { "type": "string", "description": "The seed's text for the status, then the detail.", "example": ApiError::BadRequest("count must be between 0 and 100".into()).to_string() },
+            "status": status(&[0]),
+        },
+    }));
+    s.insert(
+        "Empty".into(),
+        json!({ "type": "object", "description": "`{}`", "properties": {}, "example": {} }),
+    );
+    let mut derived = Vec::new();
+    for route in routes {
+        if let Reply::Envelope {
+            result: Res::Schema(shape) | Res::Page(shape),
+            ..
+        } = route.reply
+        {
+            (shape.collect)(&mut derived);
+        }
+    }
+    collect_into::<pagination::PageInfo>(&mut derived);
+    for (name, schema) in derived {
+        let value = serde_json::to_value(schema).unwrap_or(Value::Null);
+        s.insert(name, value);
+    }
+    let names: Vec<String> = s.keys().cloned().collect();
+    for name in names {
+        let merged = merge_all_of(&s[&name], &s);
+        s.insert(name, merged);
+    }
+    s
 }
 
-pub(crate) fn text(description: &str, example: &str) -> Value {
-    json!({ "type": "string", "description": description, "example": example })
-}
-
-pub(crate) fn int(description: &str, example: i64) -> Value {
-    json!({ "type": "integer", "format": "int64", "description": description, "example": example })
-}
-
-pub(crate) fn flag(description: &str, example: i64) -> Value {
-    json!({ "type": "integer", "enum": [0, 1], "description": description, "example": example })
-}
-
-pub(crate) fn millis(description: &str, example: i64) -> Value {
-    json!({ "type": "integer", "format": "int64", "description": format!("{description} (ms since the epoch)"), "example": example })
-}
-
-/// An object schema; properties marked `?` at the end of their name are optional.
-pub(crate) fn object(description: &str, props: Vec<(&str, Value)>) -> Value {
+/// `allOf` of objects (what `#[serde(flatten)]` derives) as one object with
+/// every property and every required name, so that a strict reading
+/// (no other properties) of the schema matches the answer.
+fn merge_all_of(schema: &Value, schemas: &Map<String, Value>) -> Value {
+    let Some(parts) = schema.get("allOf").and_then(Value::as_array) else {
+        return schema.clone();
+    };
     let mut properties = Map::new();
     let mut required = Vec::new();
-    for (name, schema) in props {
-        match name.strip_suffix('?') {
-            Some(optional) => {
-                properties.insert(optional.to_owned(), schema);
-            }
-            None => {
-                required.push(Value::from(name));
-                properties.insert(name.to_owned(), schema);
-            }
-        }
+    for part in parts {
+        let part = match part.get("$ref").and_then(Value::as_str) {
+            Some(r) => match r
+                .strip_prefix("#/components/schemas/")
+                .and_then(|n| schemas.get(n))
+            {
+                Some(target) => merge_all_of(target, schemas),
+                None => return schema.clone(),
+            },
+            None => part.clone(),
+        };
+        let (Some(props), Some(req)) = (
+            part.get("properties").and_then(Value::as_object),
+            part.get("required").and_then(Value::as_array),
+        ) else {
+            return schema.clone();
+        };
+        properties.extend(props.clone());
+        required.extend(req.iter().cloned());
     }
     json!({
         "type": "object",
-        "description": description,
+        "description": schema.get("description").cloned().unwrap_or_default(),
         "required": required,
         "properties": properties,
     })
 }
 
-pub(crate) fn array_of(items: Value) -> Value {
-    json!({ "type": "array", "items": items })
-}
-
-pub(crate) fn nullable(mut schema: Value) -> Value {
-    if let Some(obj) = schema.as_object_mut() {
-        if obj.contains_key("$ref") {
-            return json!({ "allOf": [schema], "nullable": true });
-        }
-        obj.insert("nullable".into(), Value::Bool(true));
-    }
-    schema
-}
-
-pub(crate) const UID_A: &str = "6ce4443c8fcd4a2b8b407bda86ab4408";
-pub(crate) const UID_B: &str = "800fd752a5284eeb82396fe7478175eb";
-pub(crate) const CLUB_ID: &str = "ea01330db4ad49288dce2b8bcb00240b";
-pub(crate) const ROOM_ID: &str = "cda55a0bfb834f5ab18eb0867f01017a";
-pub(crate) const EVENT_ID: &str = "6bdcf14e7fd742bcb9198d60e5452d8c";
-pub(crate) const AVATAR: &str = "https://cdn.example.com/image/6ce4443c8fcd4a2b8b407bda86ab4408/avatar/49d8ec7c29474523868a73eb0d395557.jpg";
-
-pub(crate) fn component_schemas() -> Map<String, Value> {
-    let business_codes: Vec<Value> = ALL_CODES.iter().map(|c| Value::from(c.code())).collect();
-    let mut s = Map::new();
-    let mut add = |name: &str, schema: Value| {
-        s.insert(name.to_owned(), schema);
-    };
-    add(
-        "Envelope",
-        object(
-            "Every JSON answer: success (HTTP 200, status 1), business failure (HTTP 200, status 0, result = business code) or protocol failure (HTTP 4xx/5xx, status 0, result 0).",
-            vec![
-                ("result", json!({ "description": "Success: the route's result (object, array or scalar; `{}` by default). Failure: the business code, or 0." })),
-                ("message", text("\"Success\", the route's own text, or what went wrong.", "Success")),
-                ("status", json!({ "type": "integer", "enum": [0, 1], "description": "1 success, 0 failure.", "example": 1 })),
-            ],
-        ),
-    );
-    add(
-        "BusinessFailure",
-        object(
-            "HTTP 200 with a business code (see `x-business-codes`).",
-            vec![
-                (
-                    "result",
-                    json!({ "type": "integer", "enum": business_codes, "description": "The business code.", "example": BusinessCode::ProfileNotInitialised.code() }),
-                ),
-                (
-                    "message",
-                    text(
-                        "The code's text, or a specific one.",
-                        BusinessCode::ProfileNotInitialised.message(),
-                    ),
-                ),
-                (
-                    "status",
-                    json!({ "type": "integer", "enum": [0], "example": 0 }),
-                ),
-            ],
-        ),
-    );
-    add(
-        "ProtocolFailure",
-        object(
-            "HTTP 4xx/5xx. `message` starts with the seed's text for the status (`Params Not Valid`, `Authorized Failed`, ...), followed by `: ` and the detail where that helps.",
-            vec![
-                ("result", json!({ "type": "integer", "enum": [0], "example": 0 })),
-                ("message", text("The seed's text for the status, then the detail.", &ApiError::BadRequest("count must be between 0 and 100".into()).to_string())),
-                ("status", json!({ "type": "integer", "enum": [0], "example": 0 })),
-            ],
-        ),
-    );
-    add(
-        "Empty",
-        json!({ "type": "object", "description": "`{}`", "properties": {}, "example": {} }),
-    );
-    add(
-        "PageInfo",
-        object(
-            "`result.page` of a list.",
-            vec![("count", int("The requested count, echoed.", 10))],
-        ),
-    );
-    add(
-        "LoginResult",
-        object(
-            "A new session.",
-            vec![
-                ("uid", hex32("The account.", "2701a6fbd0464da99789c9ad1ca1c654")),
-                ("expireTime", millis("When the session expires", 1_608_207_590_160)),
-                ("accessToken", text("With uid, the Basic credentials: `Authorization: Basic base64(uid:accessToken)`.", "c184241930be43b5bc36812ce3de56b5")),
-                ("accessSecret", text("Signs this session's calls (see `requestSign`).", "e31bc25bcc6641a1a998eacb6ca9d244")),
-            ],
-        ),
-    );
-    add(
-        "Profile",
-        object(
-            "A profile (userProfileResult of single-user routes).",
-            vec![
-                (
-                    "uid",
-                    hex32("The user.", "861da0739b7542e69b81fe4baebfd816"),
-                ),
-                ("nickname", text("Display name.", "Toby")),
-                ("avatar", text("Avatar URL.", AVATAR)),
-                ("bio", text("Self-description.", "你好哇...")),
-                ("blocked", flag("I have blocked this user.", 0)),
-            ],
-        ),
-    );
-    add(
-        "UserProfileResult",
-        object(
-            "A user in a list.",
-            vec![
-                ("avatar", text("Avatar URL.", AVATAR)),
-                ("bio", text("Self-description.", "开心就好")),
-                ("sendCard", flag("I have sent this user my card.", 1)),
-                ("cardTotal", int("Cards this user has received.", 3)),
-                ("blocked", flag("I have blocked this user.", 0)),
-                ("nickname", text("Display name.", "Tony")),
-                ("uid", hex32("The user.", UID_A)),
-            ],
-        ),
-    );
-    add(
-        "UserItem",
-        object(
-            "A list item about a user (blocks, cards, club members).",
-            vec![
-                (
-                    "createTime",
-                    millis("When the relation began", 1_616_747_477_657),
-                ),
-                (
-                    "sequenceId",
-                    text(
-                        "Cursor: pass as `lastId` for the next page.",
-                        "1616747477657:6ce4443c8fcd4a2b8b407bda86ab4408",
-                    ),
-                ),
-                ("uid", hex32("The user.", UID_A)),
-                ("userProfileResult", schema_ref("UserProfileResult")),
-            ],
-        ),
-    );
-    add(
-        "MessageBody",
-        object(
-            "What a message says.",
-            vec![
-                ("title", text("Title.", "有人邀请你参加活动")),
-                ("content", text("Text.", "Toby 邀请你加入活动")),
-                (
-                    "url",
-                    text(
-                        "App link.",
-                        "chaoqer://room/73470423d7154aeb89cb61aec025a7f2",
-                    ),
-                ),
-            ],
-        ),
-    );
-    add(
-        "Message",
-        object(
-            "userMessageResult.",
-            vec![
-                ("createTime", millis("When it was sent", 1_617_987_103_576)),
-                ("messageBody", schema_ref("MessageBody")),
-                (
-                    "messageId",
-                    int("Id (also the cursor).", 1_617_987_103_601_000),
-                ),
-                ("messageType", int("Always 0.", 0)),
-                (
-                    "originPushType",
-                    int("What caused it (0 system, 1 card, 2 room invite, ...).", 2),
-                ),
-                (
-                    "originUid",
-                    text(
-                        "Who caused it; empty for the system.",
-                        "a5f00712b45b499eb15e99d77138d02d",
-                    ),
-                ),
-                ("uid", hex32("The recipient.", UID_A)),
-                ("unread", flag("Not read yet.", 1)),
-            ],
-        ),
-    );
-    add(
-        "MessageItem",
-        object(
-            "A `/user/message` item.",
-            vec![
-                ("messageId", int("Id.", 1_617_987_103_601_000)),
-                (
-                    "sequenceId",
-                    text(
-                        "Cursor: pass as `lastId` for the next page.",
-                        "1617987103601000",
-                    ),
-                ),
-                ("userMessageResult", schema_ref("Message")),
-            ],
-        ),
-    );
-    add(
-        "UnreadTotal",
-        json!({ "type": "integer", "format": "int64", "description": "Unread messages.", "example": 5 }),
-    );
-    add(
-        "Club",
-        object(
-            "A club. `joined` is absent on creation; `inviteOnly` (always 0) appears only inside a room's `clubResult`.",
-            vec![
-                ("clubId", hex32("The club.", CLUB_ID)),
-                ("inviteOnly?", flag("Inside clubResult only.", 0)),
-                ("cover", text("Cover image URL.", "https://cdn.example.com/image/6ce4443c8fcd4a2b8b407bda86ab4408/cover/759d404cbe07494785a1c498dc328373.jpg")),
-                ("createTime", millis("Created", 1_614_426_859_268)),
-                ("memberTotal", int("Members.", 3)),
-                ("joined?", flag("I am a member.", 1)),
-                ("name", text("Name.", "Bug交流圈")),
-                ("uid", hex32("The creator.", UID_A)),
-            ],
-        ),
-    );
-    add(
-        "ClubItem",
-        object(
-            "A `GET /club` item.",
-            vec![
-                ("clubId", hex32("The club.", CLUB_ID)),
-                ("clubResult", schema_ref("Club")),
-                ("createTime", millis("When I joined", 1_614_421_213_477)),
-                (
-                    "sequenceId",
-                    text(
-                        "Cursor: pass as `lastId` for the next page.",
-                        "1614421213477:ea01330db4ad49288dce2b8bcb00240b",
-                    ),
-                ),
-            ],
-        ),
-    );
-    add(
-        "Member",
-        object(
-            "A live member of a room.",
-            vec![
-                (
-                    "allowLive",
-                    flag("May speak (the host and those the host allowed).", 1),
-                ),
-                ("avatar", text("Avatar URL.", AVATAR)),
-                ("bio", text("Self-description.", "有bug别找我！")),
-                ("blocked", flag("I have blocked this user.", 0)),
-                ("cardTotal", int("Cards this user has received.", 0)),
-                ("nickname", text("Display name.", "Toby")),
-                ("sendCard", flag("I have sent this user my card.", 0)),
-                ("uid", hex32("The user.", UID_A)),
-            ],
-        ),
-    );
-    add(
-        "CreatedRoom",
-        object(
-            "A room just opened.",
-            vec![
-                ("uid", hex32("The host.", UID_A)),
-                ("createTime", millis("Opened", 1_614_433_968_620)),
-                ("name", text("Topic.", "产品活动")),
-                (
-                    "clubId",
-                    text("The club; empty for an invite-only room.", CLUB_ID),
-                ),
-                ("inviteOnly", flag("Private.", 0)),
-                ("roomId", hex32("The room.", ROOM_ID)),
-            ],
-        ),
-    );
-    add(
-        "Room",
-        object(
-            "A room with its live members.",
-            vec![
-                (
-                    "clubId",
-                    text("The club; empty for an invite-only room.", CLUB_ID),
-                ),
-                ("clubResult?", schema_ref("Club")),
-                ("createTime", millis("Opened", 1_616_559_267_214)),
-                ("inviteOnly", flag("Private.", 0)),
-                ("memberList", array_of(schema_ref("Member"))),
-                ("memberTotal", int("Live members.", 1)),
-                ("name", text("Topic.", "测试")),
-                ("roomId", hex32("The room.", ROOM_ID)),
-                ("uid", hex32("The host.", UID_A)),
-            ],
-        ),
-    );
-    add(
-        "RoomItem",
-        object(
-            "A `GET /room` item.",
-            vec![
-                ("createTime", millis("Opened", 1_614_434_249_522)),
-                ("roomId", hex32("The room.", ROOM_ID)),
-                ("roomResult", schema_ref("Room")),
-                (
-                    "sequenceId",
-                    text(
-                        "Cursor: pass as `lastId` for the next page.",
-                        "1614434249522:cda55a0bfb834f5ab18eb0867f01017a",
-                    ),
-                ),
-            ],
-        ),
-    );
-    add(
-        "RoomToken",
-        object(
-            "A voice token for the RTC channel named after the room.",
-            vec![
-                ("roomId", hex32("The room (the RTC channel).", ROOM_ID)),
-                ("token", text("The RTC (Agora) token; join and publish privileges expire after HUDDLE_RTC_TOKEN_TTL_SECS.", "006e1f4ad5c2fb14f2c8f2e4b9b5a9f1c1aIAD...")),
-            ],
-        ),
-    );
-    add(
-        "RoomCacheId",
-        hex32(
-            "A share token for (room, sharer).",
-            "992058c18549424ea76c1c0d958fcdc1",
-        ),
-    );
-    add(
-        "Event",
-        object(
-            "An event; `roomId` and `roomResult` once started.",
-            vec![
-                ("createTime", millis("Created", 1_620_732_258_091)),
-                ("desc", text("Description.", "测试介绍")),
-                ("eventId", hex32("The event.", EVENT_ID)),
-                ("eventTime", millis("When it starts", 1_620_748_800_000)),
-                ("eventTimeStatus", flag("1 once started.", 0)),
-                ("memberUidList", array_of(hex32("A host or guest.", UID_B))),
-                ("name", text("Title.", "测试日程")),
-                ("notify", flag("I subscribed to its reminder.", 0)),
-                ("roomId?", hex32("The room it opened.", ROOM_ID)),
-                ("roomResult?", schema_ref("Room")),
-                ("uid", hex32("The creator.", UID_B)),
-            ],
-        ),
-    );
-    add(
-        "H5Event",
-        json!({
-            "description": "An event as a stranger sees it: the app's event view plus its hosts and guests.",
-            "allOf": [
-                schema_ref("Event"),
-                object(
-                    "Hosts and guests.",
-                    vec![(
-                        "memberList",
-                        array_of(schema_ref("Member")),
-                    )],
-                ),
-            ],
-        }),
-    );
-    add(
-        "EventItem",
-        object(
-            "A `GET /event` item.",
-            vec![
-                ("eventId", hex32("The event.", EVENT_ID)),
-                ("eventResult", schema_ref("Event")),
-                (
-                    "eventTime",
-                    millis(
-                        "The event's creation time, as in the seed's example",
-                        1_620_736_603_909,
-                    ),
-                ),
-                (
-                    "sequenceId",
-                    text(
-                        "Cursor: pass as `lastId` for the next page.",
-                        "1620736603909:6bdcf14e7fd742bcb9198d60e5452d8c",
-                    ),
-                ),
-            ],
-        ),
-    );
-    add(
-        "UploadTicket",
-        object(
-            "Where to PUT an image and where it will be.",
-            vec![
-                ("uploadAddress", text("Presigned PUT address (expires after HUDDLE_STORAGE_UPLOAD_TTL_SECS).", "https://huddle.example.com/upload/image/861da0739b7542e69b81fe4baebfd816/cover/56da4708cf5348708c775f0cb09d7520.jpg?Expires=1608622430&Signature=...")),
-                ("imageId", hex32("The image.", "56da4708cf5348708c775f0cb09d7520")),
-                ("imageURL", text("Public address once uploaded.", "https://huddle.example.com/image/861da0739b7542e69b81fe4baebfd816/cover/56da4708cf5348708c775f0cb09d7520.jpg")),
-            ],
-        ),
-    );
-    add(
-        "AppVersion",
-        object(
-            "An app release.",
-            vec![
-                ("clientType", int("1 iOS, 2 Android, 0 Web.", 1)),
-                ("createTime", millis("Published", 1_618_818_435_105)),
-                (
-                    "downloadUrl",
-                    text(
-                        "Where to get it.",
-                        "https://apps.apple.com/cn/app/id1556448380",
-                    ),
-                ),
-                ("forcedUpgrade", flag("Older versions must upgrade.", 0)),
-                ("versionCode", int("Integer version.", 19)),
-                ("versionDesc", text("Release notes.", "1. 增加了名片夹功能")),
-                (
-                    "versionId",
-                    hex32("The release.", "14205a41a5b5dd563fbc816b9a4c4df8"),
-                ),
-                ("versionName", text("Version string.", "0.1.7")),
-            ],
-        ),
-    );
-    add(
-        "LinkPreview",
-        object(
-            "A link's preview.",
-            vec![
-                (
-                    "image",
-                    text("Image URL.", "https://blog.example.com/cover.jpeg"),
-                ),
-                ("description", text("Description.", "创业吧，趁年轻！")),
-                ("title", text("Title.", "创业路上之职业技能篇")),
-                (
-                    "url",
-                    text("The page.", "https://blog.example.com/archives/1"),
-                ),
-            ],
-        ),
-    );
-    add(
-        "H5Session",
-        object(
-            "An H5 session.",
-            vec![
-                ("h5Token", text("`Authorization: Bearer <h5Token>` on `/h5/*`; `h5Token` query parameter of the live WebSocket.", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...")),
-                ("guest", flag("1 for a guest session, 0 for a WeChat login.", 1)),
-                ("expireTime", millis("When it expires", 1_700_086_400_000)),
-            ],
-        ),
-    );
-    add(
-        "WeixinConfig",
-        object(
-            "`wx.config` parameters.",
-            vec![
-                ("signature", text("JS-SDK signature (sha1).", "7746a74050c1639706bc84ec59c139b26a73a0a2")),
-                ("appId", text("Official account AppID.", "wxdf43cbdae5004909")),
-                ("jsapi_ticket", text("The ticket signed.", "LIKLckvwlJT9cWIhEQTwfGnwmIrYHQ03Uc50v2sITHQ0yEHz5cqR-Q89_0UySQZSfFHhrzwhsblt_nYlgVAP8g")),
-                ("nonceStr", text("Nonce.", "25499f0d0e0642108148becb7e408451")),
-                ("url", text("The page URL signed (no fragment).", "https://h5.example.com/s/room/992058c18549424ea76c1c0d958fcdc1")),
-                ("timestamp", text("Seconds since the epoch, as text.", "1616667594")),
-            ],
-        ),
-    );
-    add(
-        "H5Member",
-        object(
-            "A person as a stranger sees them: no phone number, no viewer-specific flags.",
-            vec![
-                ("avatar", text("Avatar URL.", AVATAR)),
-                ("bio", text("Self-description.", "开心就好")),
-                ("nickname", text("Display name.", "Tony")),
-                ("uid", hex32("The user.", UID_A)),
-                ("blocked?", flag("Always 0 (absent on `fromMember`).", 0)),
-            ],
-        ),
-    );
-    add(
-        "H5Room",
-        object(
-            "A shared room as a stranger sees it.",
-            vec![
-                ("closed", flag("The room has ended.", 0)),
-                (
-                    "clubId",
-                    text("The club; empty for an invite-only room.", CLUB_ID),
-                ),
-                ("clubResult", nullable(schema_ref("Club"))),
-                ("createTime", millis("Opened", 1_616_597_173_743)),
-                ("fromMember", nullable(schema_ref("H5Member"))),
-                ("memberList", array_of(schema_ref("H5Member"))),
-                ("memberTotal", int("Live members.", 1)),
-                ("name", text("Topic.", "测试")),
-                ("inviteOnly", flag("Private.", 0)),
-                (
-                    "roomCacheId",
-                    hex32("The share token.", "992058c18549424ea76c1c0d958fcdc1"),
-                ),
-                ("roomId", hex32("The room.", ROOM_ID)),
-                ("uid", hex32("The host.", UID_A)),
-            ],
-        ),
-    );
-    add(
-        "Health",
-        object("Liveness.", vec![("status", text("Always up.", "up"))]),
-    );
-    add(
-        "Ready",
-        object(
-            "Readiness.",
-            vec![
-                ("status", text("ready.", "ready")),
-                ("database", text("up.", "up")),
-            ],
-        ),
-    );
-    s
+fn collect_into<T: utoipa::ToSchema>(
+    out: &mut Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )>,
+) {
+    (of::<T>().collect)(out);
 }
 
 /// The schema of one parameter as it travels in a query string, a header, a
@@ -791,8 +326,7 @@ pub(crate) fn parameter(p: &ParamDoc) -> Value {
 /// `ts` and `sign`, as a form and as a flat JSON object.
 pub(crate) fn request_body(route: &RouteDoc) -> Value {
     let body: Vec<&ParamDoc> = route
-        .params
-        .iter()
+        .all_params()
         .filter(|p| p.location == Loc::Body)
         .collect();
     let schema = |json: bool| {
@@ -940,16 +474,38 @@ pub(crate) fn example_of(schema: &Value, schemas: &Map<String, Value>, depth: us
 pub(crate) fn result_schema(result: Res) -> Value {
     match result {
         Res::Empty => schema_ref("Empty"),
-        Res::Schema(name) => schema_ref(name),
+        Res::Schema(shape) => schema_ref(&(shape.name)()),
         Res::Page(item) => json!({
             "type": "object",
             "required": ["page", "list"],
             "properties": {
                 "page": schema_ref("PageInfo"),
-                "list": { "type": "array", "items": schema_ref(item), "description": "At most `count` items, newest first." },
+                "list": { "type": "array", "items": schema_ref(&(item.name)()), "description": "At most `count` items, newest first." },
             }
         }),
+        Res::Int(description) => {
+            json!({ "type": "integer", "format": "int64", "description": description })
+        }
+        Res::Hex32(description) => {
+            json!({ "type": "string", "pattern": "^[0-9a-f]{32}$", "description": description })
+        }
     }
+}
+
+/// [`BusinessFailure`](component_schemas) narrowed to the codes of one route:
+/// an answer with a code the route does not list does not match the document.
+pub(crate) fn business_failure(codes: &[BusinessCode]) -> Value {
+    let values: Vec<i64> = codes.iter().map(|c| c.code()).collect();
+    json!({
+        "type": "object",
+        "description": "A business failure (HTTP 200, `status` 0) with one of this operation's codes.",
+        "required": ["result", "message", "status"],
+        "properties": {
+            "result": { "type": "integer", "enum": values },
+            "message": { "type": "string" },
+            "status": { "type": "integer", "enum": [0] },
+        },
+    })
 }
 
 pub(crate) fn route_codes(route: &RouteDoc) -> Vec<BusinessCode> {
@@ -976,13 +532,14 @@ pub(crate) fn route_statuses(route: &RouteDoc) -> BTreeSet<u16> {
 pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -> (u16, Value) {
     let binary = json!({ "type": "string", "format": "binary" });
     match route.reply {
-        Reply::Envelope { result, message } => {
+        Reply::Envelope { result, messages } => {
+            let message = messages.all()[0];
             let success = json!({
                 "type": "object",
                 "required": ["result", "message", "status"],
                 "properties": {
                     "result": result_schema(result),
-                    "message": { "type": "string", "example": message },
+                    "message": { "type": "string", "enum": messages.all() },
                     "status": { "type": "integer", "enum": [1], "example": 1 },
                 }
             });
@@ -1011,8 +568,9 @@ pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -
             let schema = if codes.is_empty() {
                 success
             } else {
-                json!({ "oneOf": [success, schema_ref("BusinessFailure")] })
+                json!({ "oneOf": [success, business_failure(&codes)] })
             };
+            let message = messages.all().join("\" or \"");
             let description = if codes.is_empty() {
                 format!("Success: `{{\"result\": …, \"message\": \"{message}\", \"status\": 1}}`.")
             } else {
@@ -1105,7 +663,7 @@ pub(crate) fn success_response(route: &RouteDoc, schemas: &Map<String, Value>) -
         Reply::OpenApi => (
             200,
             json!({
-                "description": "This document (OpenAPI 3.0.3).",
+                "description": format!("This document (OpenAPI {OPENAPI_VERSION})."),
                 "content": { "application/json": { "schema": { "type": "object" } } }
             }),
         ),
@@ -1176,12 +734,11 @@ pub(crate) fn info_description() -> String {
 
 pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value {
     let mut parameters: Vec<Value> = Vec::new();
-    for p in route.params.iter().filter(|p| p.location == Loc::Path) {
+    for p in route.all_params().filter(|p| p.location == Loc::Path) {
         parameters.push(parameter(p));
     }
     for p in route
-        .params
-        .iter()
+        .all_params()
         .filter(|p| matches!(p.location, Loc::Query | Loc::Header))
     {
         parameters.push(parameter(p));
@@ -1201,7 +758,7 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
             parameters.push(json!({ "$ref": format!("#/components/parameters/{name}") }));
         }
     }
-    if route.reply == Reply::WebSocket {
+    if matches!(route.reply, Reply::WebSocket) {
         for name in ["Upgrade", "Sec-WebSocket-Key", "Sec-WebSocket-Version"] {
             parameters.push(json!({ "$ref": format!("#/components/parameters/{name}") }));
         }
@@ -1225,7 +782,7 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
             responses.insert(status.to_string(), r);
         }
     }
-    if route.reply == Reply::SharePage {
+    if matches!(route.reply, Reply::SharePage) {
         responses.insert(
             "404".into(),
             json!({
@@ -1262,7 +819,7 @@ pub(crate) fn operation(route: &RouteDoc, schemas: &Map<String, Value>) -> Value
             "requestBody".into(),
             json!({ "required": true, "description": "The image bytes; `Content-Type` must name its type.", "content": content }),
         );
-    } else if has_body && (signed || route.params.iter().any(|p| p.location == Loc::Body)) {
+    } else if has_body && (signed || route.all_params().any(|p| p.location == Loc::Body)) {
         op.insert("requestBody".into(), request_body(route));
     }
     op.insert("responses".into(), responses.into());
@@ -1385,9 +942,13 @@ pub(crate) fn component_parameters() -> Value {
     })
 }
 
+/// The document's OpenAPI version: 3.1, the version of the JSON Schema
+/// utoipa derives (`"type": ["string", "null"]` for a nullable field).
+pub const OPENAPI_VERSION: &str = "3.1.0";
+
 /// The OpenAPI document of every route in [`ROUTES`].
 pub fn document() -> Value {
-    let mut schemas = component_schemas();
+    let mut schemas = component_schemas(&ROUTES);
     schemas.insert(
         "Ts".into(),
         json!({ "type": "integer", "format": "int64", "description": format!("ms since the epoch, within ±{SIGN_WINDOW_MS} ms of the server's clock."), "example": 1_608_207_590_160_i64 }),
@@ -1398,7 +959,7 @@ pub fn document() -> Value {
     );
 
     let mut paths = Map::new();
-    for route in ROUTES {
+    for route in ROUTES.iter() {
         let template = openapi_path(route.path);
         let item = paths
             .entry(template)
@@ -1414,12 +975,12 @@ pub fn document() -> Value {
         .collect();
 
     json!({
-        "openapi": "3.0.3",
+        "openapi": OPENAPI_VERSION,
         "info": {
             "title": "huddle API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": info_description(),
-            "license": { "name": "MIT OR Apache-2.0" },
+            "license": { "name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0" },
         },
         "tags": TAGS.iter().map(|t| json!({ "name": t.name(), "description": t.description() })).collect::<Vec<_>>(),
         "paths": paths,
