@@ -21,6 +21,7 @@ mod realtime;
 mod remote;
 mod restart;
 mod room;
+mod schema;
 mod sessions;
 mod signing;
 mod uploads;
