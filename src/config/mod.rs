@@ -9,7 +9,7 @@
 //! [`Config::from_settings`]. In the TOML file a setting's key is its name in
 //! the table (`http_addr = "0.0.0.0:8080"`); its environment name is
 //! `HUDDLE_` + the key in upper case (`HUDDLE_HTTP_ADDR`). How to add one: the
-//! [`settings!`](settings::settings) macro's documentation.
+//! comment above the table, and the `settings!` macro in [`settings`].
 
 use std::fmt;
 use std::net::SocketAddr;

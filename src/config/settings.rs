@@ -1,5 +1,5 @@
 //! The machinery behind the one table of settings (`settings! { … }` in
-//! `config/mod.rs`): the [`settings!`] macro, how each type of value is read
+//! `config/mod.rs`): the `settings!` macro, how each type of value is read
 //! ([`SettingValue`]), the layers (defaults < TOML file < environment) and the
 //! renderings of the table (`huddle --help`, the README's table).
 //!
@@ -63,7 +63,8 @@ macro_rules! settings {
         /// `Config::from_settings`.
         #[derive(Debug, Clone)]
         pub struct Settings {
-            $(#[doc = $help] pub $key: $ty,)*
+            // The help as plain text (it holds URLs and brackets, not markdown).
+            $(#[doc = "```text"] #[doc = $help] #[doc = "```"] pub $key: $ty,)*
         }
 
         /// Every setting huddle reads, in the order `--help` and the README show them.

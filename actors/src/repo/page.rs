@@ -2,8 +2,8 @@
 //! (`sequenceId` "ms:id" on the wire), so inserts between two calls never make
 //! a later page repeat or skip an item.
 //!
-//! A page query ends its `WHERE` with [`newest_first`] and runs through
-//! [`PageQuery::fetch`], which binds the cursor and the count after the
+//! A page query ends its `WHERE` with `newest_first` and runs through
+//! `PageQuery::fetch`, which binds the cursor and the count after the
 //! query's own parameters, so the placeholders and the ordering are written
 //! once for every list.
 
