@@ -8,7 +8,7 @@ use sqlx::{Any, Transaction};
 
 use super::message::{insert_messages, Delivery, NewMessage};
 use super::page::{newest_first, PageQuery};
-use super::room::{insert_room, room, Room};
+use super::room::{insert_room, room, Room, ROOM_COLUMNS};
 use super::row::{column, from_row};
 use super::{repo_handlers, RepoResult};
 use crate::db::Db;
@@ -259,9 +259,9 @@ async fn event_view(db: &Db, row: &AnyRow) -> RepoResult<EventView> {
     let mut event = event_row(row)?;
     load_members(db.pool(), &mut event).await?;
     let room = match &event.room_id {
-        Some(room_id) => sqlx::query(
-            "SELECT r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at FROM rooms r WHERE r.room_id = $1",
-        )
+        Some(room_id) => sqlx::query(&format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.room_id = $1"
+        ))
         .bind(room_id.as_str())
         .fetch_optional(db.pool())
         .await?
@@ -385,7 +385,10 @@ async fn start_event(db: Db, m: StartEvent) -> RepoResult<Option<(Event, Room, V
         return Ok(None);
     };
     if let Some(room_id) = &event.room_id {
-        let existing = sqlx::query("SELECT r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at FROM rooms r WHERE r.room_id = $1 AND r.closed_at IS NULL")
+        let sql = format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.room_id = $1 AND r.closed_at IS NULL"
+        );
+        let existing = sqlx::query(&sql)
             .bind(room_id.as_str())
             .fetch_optional(&mut *tx)
             .await?;

@@ -30,7 +30,8 @@ pub struct Room {
     pub closed_at: Option<i64>,
 }
 
-const ROOM_COLUMNS: &str =
+/// The columns [`room`] reads, of `rooms r`.
+pub(crate) const ROOM_COLUMNS: &str =
     "r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at";
 
 pub(crate) fn room(row: &AnyRow) -> RepoResult<Room> {
