@@ -18,27 +18,25 @@ use crate::clock::SharedClock;
 #[error("cache unavailable: {0}")]
 pub struct CacheError(pub String);
 
+/// What a cache operation answers.
+pub type CacheResult<T> = Result<T, CacheError>;
+
 /// Key-value store with per-key expiry. Keys are namespaced by the caller
 /// (`captcha:code:86:138...`).
 #[async_trait]
 pub trait Cache: Send + Sync + 'static {
     /// The value of a live key.
-    async fn get(&self, key: &str) -> Result<Option<String>, CacheError>;
+    async fn get(&self, key: &str) -> CacheResult<Option<String>>;
     /// Stores `value` for `ttl`, replacing any previous value.
-    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError>;
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()>;
     /// Stores `value` for `ttl` only when the key is absent; true when stored.
-    async fn set_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, CacheError>;
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool>;
     /// Removes a key; true when it existed. Two concurrent deletes of one key:
     /// exactly one answers true (used to consume single-use codes).
-    async fn delete(&self, key: &str) -> Result<bool, CacheError>;
+    async fn delete(&self, key: &str) -> CacheResult<bool>;
     /// Adds one to a counter and answers the new value; a new counter starts at
     /// 1 and expires `ttl` after its creation.
-    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError>;
+    async fn incr(&self, key: &str, ttl: Duration) -> CacheResult<i64>;
 }
 
 struct Entry {
@@ -83,7 +81,7 @@ impl MemoryCache {
         self.len() == 0
     }
 
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, MemoryState>, CacheError> {
+    fn lock(&self) -> CacheResult<std::sync::MutexGuard<'_, MemoryState>> {
         self.state
             .lock()
             .map_err(|_| CacheError("memory cache lock poisoned".into()))
@@ -95,7 +93,12 @@ impl MemoryCache {
             .saturating_add(i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX))
     }
 
-    fn write(&self, state: &mut MemoryState) {
+    /// Stores `value` under `key` until `expires_at`; every
+    /// [`SWEEP_EVERY`] stores, drops what has expired.
+    fn store(&self, state: &mut MemoryState, key: &str, value: String, expires_at: i64) {
+        state
+            .entries
+            .insert(key.to_owned(), Entry { value, expires_at });
         state.writes_since_sweep += 1;
         if state.writes_since_sweep >= SWEEP_EVERY {
             state.writes_since_sweep = 0;
@@ -113,49 +116,30 @@ impl MemoryState {
 
 #[async_trait]
 impl Cache for MemoryCache {
-    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+    async fn get(&self, key: &str) -> CacheResult<Option<String>> {
         let now = self.clock.now_ms();
         Ok(self.lock()?.live(key, now).map(|e| e.value.clone()))
     }
 
-    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
         let expires_at = self.expiry(ttl);
         let mut state = self.lock()?;
-        state.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: value.to_owned(),
-                expires_at,
-            },
-        );
-        self.write(&mut state);
+        self.store(&mut state, key, value.to_owned(), expires_at);
         Ok(())
     }
 
-    async fn set_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool> {
         let now = self.clock.now_ms();
         let expires_at = self.expiry(ttl);
         let mut state = self.lock()?;
         if state.live(key, now).is_some() {
             return Ok(false);
         }
-        state.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: value.to_owned(),
-                expires_at,
-            },
-        );
-        self.write(&mut state);
+        self.store(&mut state, key, value.to_owned(), expires_at);
         Ok(true)
     }
 
-    async fn delete(&self, key: &str) -> Result<bool, CacheError> {
+    async fn delete(&self, key: &str) -> CacheResult<bool> {
         let now = self.clock.now_ms();
         let mut state = self.lock()?;
         Ok(state
@@ -164,7 +148,7 @@ impl Cache for MemoryCache {
             .is_some_and(|e| e.expires_at > now))
     }
 
-    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+    async fn incr(&self, key: &str, ttl: Duration) -> CacheResult<i64> {
         let now = self.clock.now_ms();
         let expires_at = self.expiry(ttl);
         let mut state = self.lock()?;
@@ -175,14 +159,7 @@ impl Cache for MemoryCache {
             Some((n, exp)) => (n.saturating_add(1), exp),
             None => (1, expires_at),
         };
-        state.entries.insert(
-            key.to_owned(),
-            Entry {
-                value: value.to_string(),
-                expires_at,
-            },
-        );
-        self.write(&mut state);
+        self.store(&mut state, key, value.to_string(), expires_at);
         Ok(value)
     }
 }

@@ -1,19 +1,16 @@
 //! The database handle. One code path serves both backends through sqlx's `Any`
 //! driver: SQLite (the embedded default, a file created on first start, WAL,
 //! foreign keys on) and PostgreSQL (selected by a `postgres://` URL). Queries use
-//! `$n` placeholders and types both backends share (TEXT, BIGINT), and the schema
-//! is kept twice, once per dialect, under `migrations/`.
+//! `$n` placeholders and types both backends share (TEXT, BIGINT); the schema is
+//! one set of migrations with per-dialect files only where a dialect needs its
+//! own SQL ([`crate::migrations`]).
 
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 use crate::repo::RepoError;
-
-static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/sqlite");
-static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("../migrations/postgres");
 
 /// Which database a URL selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -152,11 +149,9 @@ impl Db {
 
     /// Applies every pending migration of this backend's dialect.
     pub async fn migrate(&self) -> Result<(), RepoError> {
-        let migrator = match self.backend {
-            Backend::Sqlite => &SQLITE_MIGRATIONS,
-            Backend::Postgres => &POSTGRES_MIGRATIONS,
-        };
-        migrator
+        crate::migrations::migrator(self.backend)
+            .await
+            .map_err(|e| RepoError::Migration(e.to_string()))?
             .run(&self.pool)
             .await
             .map_err(|e| RepoError::Migration(e.to_string()))

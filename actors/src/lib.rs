@@ -6,7 +6,9 @@
 //! ## Layout
 //! - [`ids`]: typed, validated identifiers (`Uid`, `SessionId`, ...): 32 lowercase hex.
 //! - [`clock`]: the one source of "now" (a manual clock in tests, never sleeps).
-//! - [`db`]: the database handle (SQLite by default, PostgreSQL by URL) and migrations.
+//! - [`db`]: the database handle (SQLite by default, PostgreSQL by URL).
+//! - [`migrations`]: the schema, one copy of what both dialects share, assembled
+//!   per dialect at build time.
 //! - [`repo`]: the repository actor, the only code that touches sqlx; one typed
 //!   message per operation.
 //! - [`room`], [`club`], [`scheduler`]: the live actors (one per open room, one per
@@ -25,6 +27,7 @@ pub mod club;
 pub mod cluster;
 pub mod db;
 pub mod ids;
+pub mod migrations;
 pub mod notices;
 pub mod outbound;
 pub mod registry;

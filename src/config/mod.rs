@@ -1,131 +1,197 @@
 //! Configuration: one typed [`Config`], loaded from defaults < an optional TOML
 //! file (`--config`) < environment variables (`HUDDLE_*`).
 //!
-//! [`SETTINGS`] is the single list of settings: it drives parsing, the table in
-//! `huddle --help`, and a test that keeps the README's table complete. In the
-//! TOML file a setting's key is its environment name without `HUDDLE_`, in lower
-//! case (`http_addr = "0.0.0.0:8080"`).
+//! The `settings! { … }` table below is the only place a setting is written:
+//! it makes the typed flat [`Settings`] struct, the [`SETTINGS`] list, their
+//! parsing, the table in `huddle --help` and the README's table (a test
+//! compares it). [`Config`], nested as the server uses it (providers with
+//! their options, limits, services), is derived from [`Settings`] in
+//! [`Config::from_settings`]. In the TOML file a setting's key is its name in
+//! the table (`http_addr = "0.0.0.0:8080"`); its environment name is
+//! `HUDDLE_` + the key in upper case (`HUDDLE_HTTP_ADDR`). How to add one: the
+//! comment above the table, and the `settings!` macro in [`settings`].
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::SocketAddr;
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::path::Path;
 
+use crate::auth::address::TrustedProxies;
+use crate::http::cors::CorsOrigins;
+
 mod services;
+pub mod settings;
 mod test_numbers;
 
 pub use services::{
-    JPushConfig, LinkPreviewConfig, OssConfig, PushProviderConfig, S3Config, ServicesConfig,
-    StorageConfig, WechatConfig,
+    HostPorts, JPushConfig, LinkPreviewConfig, OssConfig, PushProviderConfig, S3Config,
+    ServicesConfig, StorageConfig, WechatConfig,
 };
+pub use settings::Setting;
+use settings::{choice, BaseUrl, IfUsed, Raw, Verbatim};
 pub use test_numbers::TestNumbers;
 
-/// One configurable value.
-#[derive(Debug)]
-pub struct Setting {
-    /// Key in the TOML file; the environment name is `HUDDLE_` + upper case.
-    pub key: &'static str,
-    /// Default value ("" = unset).
-    pub default: &'static str,
-    /// What it does.
-    pub help: &'static str,
+// Every setting, once: `key: Type = "default", "help";` ("" = unset).
+//
+// Adding a setting is one line here: it makes the TOML key `key`, the
+// variable `HUDDLE_KEY`, the typed field `Settings::key`, its `--help` entry
+// and README row (`HUDDLE_UPDATE_README=1 cargo test --lib readme` writes
+// it). The type decides how the text is read and checked (`SettingValue`):
+// `String`, `Option<T>` (empty = unset), `Secret` (never printed), numbers,
+// `NonZeroU64` (refuses 0), `bool`, `BaseUrl`, a `choice!` enum, or
+// `IfUsed<T>` for a provider's option that is checked only when the provider
+// is chosen. Then the server reads it from `Config`: add the field there and
+// its line in `Config::from_settings` (plain values move as they are; that is
+// where providers, limits and services are assembled).
+settings::settings! {
+    http_addr: SocketAddr = "127.0.0.1:8080", "Address to listen on; port 0 picks a free port (the bound address is logged).";
+    database_url: String = "sqlite://huddle.db", "sqlite://FILE (created if missing; WAL, foreign keys on) or postgres://USER@HOST:PORT/DB.";
+    database_max_connections: u32 = "16", "Connection pool size.";
+    redis_url: Option<Secret> = "", "Unset: in-process cache and bus (one node). redis://[:PASSWORD@]HOST:PORT[/DB]: several nodes share rooms, notifications, presence and the cache through it (docs/operations.md).";
+    node_id: Option<String> = "", "This node's name in logs and in its Redis heartbeat key; unset: HOSTNAME-PID. Give each node its own.";
+    listen_backlog: u32 = "4096", "Connections the kernel may queue before huddle accepts them (capped by net.core.somaxconn); bursts of connects beyond it wait for SYN retransmits.";
+    workers: usize = "0", "HTTP worker threads; 0 = one per CPU core.";
+    shutdown_timeout_secs: u64 = "30", "On SIGTERM/SIGINT, how long in-flight requests may take to finish.";
+    max_body_bytes: usize = "102400", "Largest accepted request body (bytes); larger → 413.";
+    rate_limits: RateLimits = "on", "on: the limits below apply. off: none of them (load tests from a few addresses).";
+    rate_user_per_second: IfUsed<u32> = "20", "Signed API requests one logged-in user may make in one second (bursts); more → 429 with Retry-After. 0: no limit.";
+    rate_user_per_minute: IfUsed<u32> = "100", "Signed API requests one logged-in user may make in one minute. 0: no limit.";
+    rate_ip_per_second: IfUsed<u32> = "20", "Calls made before login (captcha, login, H5 sessions and reads, share pages) from one client address in one second; a logged-in user's calls count per user only, so users behind one NAT do not share this. Behind a proxy not in HUDDLE_TRUSTED_PROXIES every client shares its address: raise or turn off. 0: no limit.";
+    rate_ip_per_minute: IfUsed<u32> = "100", "Calls made before login from one client address in one minute. 0: no limit.";
+    trusted_proxies: TrustedProxies = "", "Reverse proxies (addresses and CIDR networks, comma-separated, e.g. 10.0.0.0/8,127.0.0.1) whose X-Forwarded-For names the client: per-address limits then count the right-most address that is not one of them. Empty: the TCP peer is the client.";
+    cors_origins: CorsOrigins = "", "Origins (exact scheme://host[:port], comma-separated, e.g. https://h5.example.com) whose browser pages may call the H5 API (/h5/*) cross-origin: preflights answer 204 with the allowed methods and headers. Empty: same origin only.";
+    rooms_per_hour: IfUsed<u32> = "30", "Rooms one user may open per hour. 0: no limit.";
+    invites_per_hour: IfUsed<u32> = "100", "Room invitations one user may send per hour. 0: no limit.";
+    captcha_per_ip_per_hour: IfUsed<u32> = "20", "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit.";
+    ws_messages_per_second: IfUsed<u32> = "20", "Frames (messages, fragments, pings) one WebSocket may send per second, in bursts of as many; more get an error frame rate_limited and count as bad frames. 0: no limit.";
+    ws_connections_per_user: IfUsed<u32> = "10", "WebSockets one user may hold open on one node; one more is refused with 429 before the upgrade. 0: no limit.";
+    session_ttl_days: u32 = "30", "Lifetime of a login session (access token).";
+    session_cache_ms: u64 = "1000", "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call.";
+    jwt_secret: Option<Secret> = "", "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid.";
+    sms_provider: SmsProvider = "log", "log: no SMS; captcha codes are written to the log at debug level on target huddle::clients::sms (development: HUDDLE_LOG=info,huddle::clients::sms=debug shows them). http: sent through the generic HTTP SMS gateway below.";
+    sms_http_url: Option<String> = "", "http provider: gateway URL.";
+    sms_http_method: String = "POST", "http provider: HTTP method.";
+    sms_http_auth: Option<Secret> = "", "http provider: value of the Authorization header (secret; never logged).";
+    sms_http_content_type: String = "application/json", "http provider: Content-Type of the request body.";
+    sms_http_body: Verbatim = r#"{"countryCode":"{countryCode}","mobile":"{mobile}","code":"{code}"}"#, "http provider: body template; {countryCode}, {mobile} and {code} are replaced.";
+    sms_http_timeout_ms: IfUsed<u64> = "5000", "http provider: request timeout.";
+    sms_test_numbers: TestNumbers = "", "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile), or a prefix of 8+ digits for load tests: 86139000*:246810. No SMS is sent to them and their code always works.";
+    agora_app_id: Option<String> = "", "Agora app id for voice tokens (32 hex). Unset: a development pair is generated once, stored in the database and logged as such; its tokens are not accepted by Agora.";
+    agora_app_certificate: Option<Secret> = "", "Agora app certificate (secret; 32 hex). Set together with HUDDLE_AGORA_APP_ID.";
+    agora_token_version: AgoraTokenVersion = "006", "Voice token format: 006 (AccessToken) or 007 (AccessToken2).";
+    rtc_token_ttl_secs: u32 = "3600", "Lifetime of a voice token: its join and publish privileges expire then. Room membership itself follows the WebSocket (see HUDDLE_ROOM_GRACE_MS).";
+    scheduler_tick_ms: u64 = "1000", "How often timers are checked: due event reminders, and members whose grace period is over.";
+    room_grace_ms: u64 = "30000", "A room member with no WebSocket in the room (dropped, or took a token and never joined) leaves after this long.";
+    room_history_events: usize = "256", "Events each room keeps for resume.";
+    room_history_ms: u64 = "300000", "Oldest event a room keeps for resume (ms); older gaps answer recovered: false.";
+    ws_ping_interval_ms: NonZeroU64 = "10000", "The server pings every WebSocket this often.";
+    ws_idle_timeout_ms: NonZeroU64 = "30000", "A WebSocket that sends nothing (not even a pong) for this long is closed (4001).";
+    ws_outbound_limit: NonZeroUsize = "1024", "Frames queued for one WebSocket before it counts as a slow consumer and is closed (4008).";
+    ws_max_frame_bytes: NonZeroUsize = "65536", "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009.";
+    socket_send_buffer_bytes: usize = "0", "Kernel send buffer of each client connection (SO_SNDBUF); 0 = the kernel's autotuning. A small value bounds the memory a slow client can hold in the kernel before its WebSocket queue counts as full.";
+    ws_session_check_ms: NonZeroU64 = "60000", "Every this often a WebSocket checks its login session again; logged out, expired or frozen closes it (4003).";
+    ws_max_bad_frames: u32 = "10", "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008).";
+    public_url: Option<BaseUrl> = "", "Absolute base URL clients reach this server at (e.g. https://huddle.example.com): upload addresses, local image URLs and share links. Unset: taken from each request (Host header).";
+    storage: Storage = "local", "Where uploaded images go: local (files under HUDDLE_STORAGE_DIR; this server accepts the presigned PUT and serves the image), s3 (AWS SigV4 presigned PUT) or oss (Aliyun OSS V1 presigned PUT).";
+    storage_dir: String = "data/uploads", "local storage: directory for uploaded images (created if missing).";
+    storage_upload_ttl_secs: NonZeroU32 = "900", "How long an upload address stays valid (seconds).";
+    storage_max_image_bytes: NonZeroUsize = "5242880", "local storage: largest image accepted (bytes); larger → 413.";
+    storage_public_url: Option<BaseUrl> = "", "s3/oss: base of imageURL (e.g. a CDN, https://cdn.example.com). Unset: the bucket's own address.";
+    s3_endpoint: IfUsed<Option<BaseUrl>> = "", "s3: endpoint, e.g. https://s3.us-east-1.amazonaws.com or http://127.0.0.1:9000.";
+    s3_region: String = "us-east-1", "s3: signing region.";
+    s3_bucket: Option<String> = "", "s3: bucket name.";
+    s3_path_style: IfUsed<bool> = "false", "s3: true = https://endpoint/bucket/key (MinIO and most compatibles); false = https://bucket.endpoint/key.";
+    s3_access_key_id: Option<String> = "", "s3: access key id.";
+    s3_secret_access_key: Option<Secret> = "", "s3: secret access key (secret).";
+    oss_endpoint: IfUsed<Option<BaseUrl>> = "", "oss: region endpoint, e.g. https://oss-cn-shenzhen.aliyuncs.com (the bucket becomes a subdomain).";
+    oss_bucket: Option<String> = "", "oss: bucket name.";
+    oss_access_key_id: Option<String> = "", "oss: AccessKey id (of the RAM user that may assume HUDDLE_OSS_STS_ROLE_ARN).";
+    oss_access_key_secret: Option<Secret> = "", "oss: AccessKey secret (secret).";
+    oss_sts_role_arn: Option<String> = "", "oss: RAM role to assume through STS; upload addresses then carry a temporary key and its security-token, cached until shortly before expiry. Unset: the AccessKey signs directly.";
+    oss_sts_endpoint: IfUsed<BaseUrl> = "https://sts.aliyuncs.com", "oss: STS endpoint (AssumeRole).";
+    oss_sts_duration_secs: IfUsed<u32> = "3600", "oss: lifetime asked for STS credentials (900..=43200).";
+    push_provider: PushProvider = "log", "How messages reach users with no live WebSocket: log (written to the log) or jpush (JPush REST API v3).";
+    jpush_app_key: Option<String> = "", "jpush: AppKey.";
+    jpush_master_secret: Option<Secret> = "", "jpush: Master Secret (secret).";
+    jpush_base_url: IfUsed<BaseUrl> = "https://api.jpush.cn", "jpush: API base URL (POST {base}/v3/push).";
+    jpush_apns_production: IfUsed<bool> = "false", "jpush: options.apns_production (true = APNs production, false = development).";
+    push_timeout_ms: IfUsed<NonZeroU64> = "5000", "jpush: request timeout.";
+    wechat_app_id: Option<String> = "", "WeChat official account AppID for H5 pages (OAuth login and JS-SDK config). Unset: H5 visitors get guest sessions and /h5/weixin/config answers 503.";
+    wechat_app_secret: Option<Secret> = "", "WeChat AppSecret (secret). Set together with HUDDLE_WECHAT_APP_ID.";
+    wechat_api_base: IfUsed<BaseUrl> = "https://api.weixin.qq.com", "WeChat API base URL (access_token, jsapi_ticket, sns/oauth2).";
+    h5_session_ttl_secs: NonZeroU64 = "86400", "Lifetime of an H5 (WeChat or guest) session token.";
+    h5_room_cache_ttl_secs: NonZeroU64 = "3600", "How long a share link's room lookup stays in the cache; a miss is rebuilt from the database.";
+    link_preview_timeout_ms: NonZeroU64 = "3000", "Link previews: whole fetch deadline, redirects included.";
+    link_preview_max_bytes: NonZeroUsize = "1048576", "Link previews: most bytes read of a page.";
+    link_preview_allow: HostPorts = "", "TESTS ONLY: comma-separated host:port pairs link previews may fetch although the SSRF guard refuses them (e.g. 127.0.0.1:8099). Leave unset in production.";
+    log: String = "info", "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info.";
+    log_format: LogFormat = "pretty", "pretty (human) or json (one object per line).";
 }
 
-impl Setting {
-    /// `HUDDLE_<KEY>`.
-    pub fn env_name(&self) -> String {
-        format!("HUDDLE_{}", self.key.to_ascii_uppercase())
+choice! {
+    /// `HUDDLE_RATE_LIMITS`.
+    pub enum RateLimits {
+        /// The limits apply.
+        On = "on",
+        /// None of them.
+        Off = "off",
     }
 }
 
-/// Every setting huddle reads.
-pub const SETTINGS: &[Setting] = &[
-    Setting { key: "http_addr", default: "127.0.0.1:8080", help: "Address to listen on; port 0 picks a free port (the bound address is logged)." },
-    Setting { key: "database_url", default: "sqlite://huddle.db", help: "sqlite://FILE (created if missing; WAL, foreign keys on) or postgres://USER@HOST:PORT/DB." },
-    Setting { key: "database_max_connections", default: "16", help: "Connection pool size." },
-    Setting { key: "redis_url", default: "", help: "Unset: in-process cache and bus (one node). redis://[:PASSWORD@]HOST:PORT[/DB]: several nodes share rooms, notifications, presence and the cache through it (docs/operations.md)." },
-    Setting { key: "node_id", default: "", help: "This node's name in logs and in its Redis heartbeat key; unset: HOSTNAME-PID. Give each node its own." },
-    Setting { key: "listen_backlog", default: "4096", help: "Connections the kernel may queue before huddle accepts them (capped by net.core.somaxconn); bursts of connects beyond it wait for SYN retransmits." },
-    Setting { key: "workers", default: "0", help: "HTTP worker threads; 0 = one per CPU core." },
-    Setting { key: "shutdown_timeout_secs", default: "30", help: "On SIGTERM/SIGINT, how long in-flight requests may take to finish." },
-    Setting { key: "max_body_bytes", default: "102400", help: "Largest accepted request body (bytes); larger → 413." },
-    Setting { key: "rate_limits", default: "on", help: "on: the limits below apply. off: none of them (load tests from a few addresses)." },
-    Setting { key: "rate_user_per_second", default: "20", help: "Signed API requests one logged-in user may make in one second (bursts); more → 429 with Retry-After. 0: no limit." },
-    Setting { key: "rate_user_per_minute", default: "100", help: "Signed API requests one logged-in user may make in one minute. 0: no limit." },
-    Setting { key: "rate_ip_per_second", default: "20", help: "Signed API requests from one client address in one second. Behind a proxy not in HUDDLE_TRUSTED_PROXIES every client shares its address: raise or turn off. 0: no limit." },
-    Setting { key: "rate_ip_per_minute", default: "100", help: "Signed API requests from one client address in one minute. 0: no limit." },
-    Setting { key: "trusted_proxies", default: "", help: "Reverse proxies (addresses and CIDR networks, comma-separated, e.g. 10.0.0.0/8,127.0.0.1) whose X-Forwarded-For names the client: per-address limits then count the right-most address that is not one of them. Empty: the TCP peer is the client." },
-    Setting { key: "cors_origins", default: "", help: "Origins (exact scheme://host[:port], comma-separated, e.g. https://h5.example.com) whose browser pages may call the H5 API (/h5/*) cross-origin: preflights answer 204 with the allowed methods and headers. Empty: same origin only." },
-    Setting { key: "rooms_per_hour", default: "30", help: "Rooms one user may open per hour. 0: no limit." },
-    Setting { key: "invites_per_hour", default: "100", help: "Room invitations one user may send per hour. 0: no limit." },
-    Setting { key: "captcha_per_ip_per_hour", default: "20", help: "Captcha SMS sends from one client address per hour (each number also waits 60 s between sends and gets 10 a day). 0: no limit." },
-    Setting { key: "ws_messages_per_second", default: "20", help: "Frames (messages, fragments, pings) one WebSocket may send per second, in bursts of as many; more get an error frame rate_limited and count as bad frames. 0: no limit." },
-    Setting { key: "ws_connections_per_user", default: "10", help: "WebSockets one user may hold open on one node; one more is refused with 429 before the upgrade. 0: no limit." },
-    Setting { key: "session_ttl_days", default: "30", help: "Lifetime of a login session (access token)." },
-    Setting { key: "session_cache_ms", default: "1000", help: "How long a node trusts a checked session before reading it again. Logout and profile init on this node apply at once; a freeze by the CLI or a logout on another node within this time. 0: read on every call." },
-    Setting { key: "jwt_secret", default: "", help: "HS256 secret for access tokens. Unset: generated once and stored in the database, so restarts keep sessions valid." },
-    Setting { key: "sms_provider", default: "log", help: "log: no SMS; captcha codes are written to the log at debug level on target huddle::clients::sms (development: HUDDLE_LOG=info,huddle::clients::sms=debug shows them). http: sent through the generic HTTP SMS gateway below." },
-    Setting { key: "sms_http_url", default: "", help: "http provider: gateway URL." },
-    Setting { key: "sms_http_method", default: "POST", help: "http provider: HTTP method." },
-    Setting { key: "sms_http_auth", default: "", help: "http provider: value of the Authorization header (secret; never logged)." },
-    Setting { key: "sms_http_content_type", default: "application/json", help: "http provider: Content-Type of the request body." },
-    Setting { key: "sms_http_body", default: r#"{"countryCode":"{countryCode}","mobile":"{mobile}","code":"{code}"}"#, help: "http provider: body template; {countryCode}, {mobile} and {code} are replaced." },
-    Setting { key: "sms_http_timeout_ms", default: "5000", help: "http provider: request timeout." },
-    Setting { key: "sms_test_numbers", default: "", help: "Fixed codes for test numbers, e.g. 8613800000000:123456,8613800000001:654321 (country code + mobile), or a prefix of 8+ digits for load tests: 86139000*:246810. No SMS is sent to them and their code always works." },
-    Setting { key: "agora_app_id", default: "", help: "Agora app id for voice tokens (32 hex). Unset: a development pair is generated once, stored in the database and logged as such; its tokens are not accepted by Agora." },
-    Setting { key: "agora_app_certificate", default: "", help: "Agora app certificate (secret; 32 hex). Set together with HUDDLE_AGORA_APP_ID." },
-    Setting { key: "agora_token_version", default: "006", help: "Voice token format: 006 (AccessToken) or 007 (AccessToken2)." },
-    Setting { key: "rtc_token_ttl_secs", default: "3600", help: "Lifetime of a voice token: its join and publish privileges expire then. Room membership itself follows the WebSocket (see HUDDLE_ROOM_GRACE_MS)." },
-    Setting { key: "scheduler_tick_ms", default: "1000", help: "How often timers are checked: due event reminders, and members whose grace period is over." },
-    Setting { key: "room_grace_ms", default: "30000", help: "A room member with no WebSocket in the room (dropped, or took a token and never joined) leaves after this long." },
-    Setting { key: "room_history_events", default: "256", help: "Events each room keeps for resume." },
-    Setting { key: "room_history_ms", default: "300000", help: "Oldest event a room keeps for resume (ms); older gaps answer recovered: false." },
-    Setting { key: "ws_ping_interval_ms", default: "10000", help: "The server pings every WebSocket this often." },
-    Setting { key: "ws_idle_timeout_ms", default: "30000", help: "A WebSocket that sends nothing (not even a pong) for this long is closed (4001)." },
-    Setting { key: "ws_outbound_limit", default: "1024", help: "Frames queued for one WebSocket before it counts as a slow consumer and is closed (4008)." },
-    Setting { key: "ws_max_frame_bytes", default: "65536", help: "Largest WebSocket message accepted (bytes, fragments included); larger closes with 1009." },
-    Setting { key: "socket_send_buffer_bytes", default: "0", help: "Kernel send buffer of each client connection (SO_SNDBUF); 0 = the kernel's autotuning. A small value bounds the memory a slow client can hold in the kernel before its WebSocket queue counts as full." },
-    Setting { key: "ws_session_check_ms", default: "60000", help: "Every this often a WebSocket checks its login session again; logged out, expired or frozen closes it (4003)." },
-    Setting { key: "ws_max_bad_frames", default: "10", help: "Malformed frames, unknown ops and bad requests one WebSocket may send; one more closes it (1008)." },
-    Setting { key: "public_url", default: "", help: "Absolute base URL clients reach this server at (e.g. https://huddle.example.com): upload addresses, local image URLs and share links. Unset: taken from each request (Host header)." },
-    Setting { key: "storage", default: "local", help: "Where uploaded images go: local (files under HUDDLE_STORAGE_DIR; this server accepts the presigned PUT and serves the image), s3 (AWS SigV4 presigned PUT) or oss (Aliyun OSS V1 presigned PUT)." },
-    Setting { key: "storage_dir", default: "data/uploads", help: "local storage: directory for uploaded images (created if missing)." },
-    Setting { key: "storage_upload_ttl_secs", default: "900", help: "How long an upload address stays valid (seconds)." },
-    Setting { key: "storage_max_image_bytes", default: "5242880", help: "local storage: largest image accepted (bytes); larger → 413." },
-    Setting { key: "storage_public_url", default: "", help: "s3/oss: base of imageURL (e.g. a CDN, https://cdn.example.com). Unset: the bucket's own address." },
-    Setting { key: "s3_endpoint", default: "", help: "s3: endpoint, e.g. https://s3.us-east-1.amazonaws.com or http://127.0.0.1:9000." },
-    Setting { key: "s3_region", default: "us-east-1", help: "s3: signing region." },
-    Setting { key: "s3_bucket", default: "", help: "s3: bucket name." },
-    Setting { key: "s3_path_style", default: "false", help: "s3: true = https://endpoint/bucket/key (MinIO and most compatibles); false = https://bucket.endpoint/key." },
-    Setting { key: "s3_access_key_id", default: "", help: "s3: access key id." },
-    Setting { key: "s3_secret_access_key", default: "", help: "s3: secret access key (secret)." },
-    Setting { key: "oss_endpoint", default: "", help: "oss: region endpoint, e.g. https://oss-cn-shenzhen.aliyuncs.com (the bucket becomes a subdomain)." },
-    Setting { key: "oss_bucket", default: "", help: "oss: bucket name." },
-    Setting { key: "oss_access_key_id", default: "", help: "oss: AccessKey id (of the RAM user that may assume HUDDLE_OSS_STS_ROLE_ARN)." },
-    Setting { key: "oss_access_key_secret", default: "", help: "oss: AccessKey secret (secret)." },
-    Setting { key: "oss_sts_role_arn", default: "", help: "oss: RAM role to assume through STS; upload addresses then carry a temporary key and its security-token, cached until shortly before expiry. Unset: the AccessKey signs directly." },
-    Setting { key: "oss_sts_endpoint", default: "https://sts.aliyuncs.com", help: "oss: STS endpoint (AssumeRole)." },
-    Setting { key: "oss_sts_duration_secs", default: "3600", help: "oss: lifetime asked for STS credentials (900..=43200)." },
-    Setting { key: "push_provider", default: "log", help: "How messages reach users with no live WebSocket: log (written to the log) or jpush (JPush REST API v3)." },
-    Setting { key: "jpush_app_key", default: "", help: "jpush: AppKey." },
-    Setting { key: "jpush_master_secret", default: "", help: "jpush: Master Secret (secret)." },
-    Setting { key: "jpush_base_url", default: "https://api.jpush.cn", help: "jpush: API base URL (POST {base}/v3/push)." },
-    Setting { key: "jpush_apns_production", default: "false", help: "jpush: options.apns_production (true = APNs production, false = development)." },
-    Setting { key: "push_timeout_ms", default: "5000", help: "jpush: request timeout." },
-    Setting { key: "wechat_app_id", default: "", help: "WeChat official account AppID for H5 pages (OAuth login and JS-SDK config). Unset: H5 visitors get guest sessions and /h5/weixin/config answers 503." },
-    Setting { key: "wechat_app_secret", default: "", help: "WeChat AppSecret (secret). Set together with HUDDLE_WECHAT_APP_ID." },
-    Setting { key: "wechat_api_base", default: "https://api.weixin.qq.com", help: "WeChat API base URL (access_token, jsapi_ticket, sns/oauth2)." },
-    Setting { key: "h5_session_ttl_secs", default: "86400", help: "Lifetime of an H5 (WeChat or guest) session token." },
-    Setting { key: "h5_room_cache_ttl_secs", default: "3600", help: "How long a share link's room lookup stays in the cache; a miss is rebuilt from the database." },
-    Setting { key: "link_preview_timeout_ms", default: "3000", help: "Link previews: whole fetch deadline, redirects included." },
-    Setting { key: "link_preview_max_bytes", default: "1048576", help: "Link previews: most bytes read of a page." },
-    Setting { key: "link_preview_allow", default: "", help: "TESTS ONLY: comma-separated host:port pairs link previews may fetch although the SSRF guard refuses them (e.g. 127.0.0.1:8099). Leave unset in production." },
-    Setting { key: "log", default: "info", help: "Log filter (tracing EnvFilter syntax), e.g. info or huddle=debug,info." },
-    Setting { key: "log_format", default: "pretty", help: "pretty (human) or json (one object per line)." },
-];
+choice! {
+    /// `HUDDLE_SMS_PROVIDER`.
+    pub enum SmsProvider {
+        /// [`SmsProviderConfig::Log`].
+        Log = "log",
+        /// [`SmsProviderConfig::Http`].
+        Http = "http",
+    }
+}
+
+choice! {
+    /// `HUDDLE_STORAGE`.
+    pub enum Storage {
+        /// [`StorageConfig::Local`].
+        Local = "local",
+        /// [`StorageConfig::S3`].
+        S3 = "s3",
+        /// [`StorageConfig::Oss`].
+        Oss = "oss",
+    }
+}
+
+choice! {
+    /// `HUDDLE_PUSH_PROVIDER`.
+    pub enum PushProvider {
+        /// [`PushProviderConfig::Log`].
+        Log = "log",
+        /// [`PushProviderConfig::JPush`].
+        JPush = "jpush",
+    }
+}
+
+choice! {
+    /// Which Agora token format rooms hand out.
+    pub enum AgoraTokenVersion {
+        /// AccessToken "006".
+        V006 = "006",
+        /// AccessToken2 "007".
+        V007 = "007",
+    }
+}
+
+choice! {
+    /// Log output format.
+    pub enum LogFormat {
+        /// Human-readable lines.
+        Pretty = "pretty",
+        /// One JSON object per line.
+        Json = "json",
+    }
+}
 
 /// A configuration problem, naming the setting.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
@@ -174,24 +240,6 @@ pub struct HttpSmsConfig {
     pub body_template: String,
     /// Request timeout (ms).
     pub timeout_ms: u64,
-}
-
-/// Which Agora token format rooms hand out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AgoraTokenVersion {
-    /// AccessToken "006".
-    V006,
-    /// AccessToken2 "007".
-    V007,
-}
-
-/// Log output format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogFormat {
-    /// Human-readable lines.
-    Pretty,
-    /// One JSON object per line.
-    Json,
 }
 
 /// Everything huddle can be told.
@@ -260,7 +308,7 @@ pub struct Config {
     /// Proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: crate::auth::address::TrustedProxies,
     /// Origins whose pages may call the H5 API from a browser.
-    pub cors_origins: crate::http::cors::CorsOrigins,
+    pub cors_origins: CorsOrigins,
     /// Outside services: storage, push, WeChat, link previews, H5.
     pub services: ServicesConfig,
     /// Log filter.
@@ -269,10 +317,20 @@ pub struct Config {
     pub log_format: LogFormat,
 }
 
+/// `value`, or `HUDDLE_<KEY> is required when <when>`.
+fn required<T>(value: Option<T>, key: &str, when: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| {
+        ConfigError(format!(
+            "{} is required when {when}",
+            settings::env_name(key)
+        ))
+    })
+}
+
 impl Config {
     /// The defaults alone (what `cargo run` uses with no file and no env).
     pub fn defaults() -> Self {
-        Self::from_raw(&raw_defaults()).unwrap_or_else(|e| unreachable!("defaults must parse: {e}"))
+        Self::load(None, |_| None).unwrap_or_else(|e| unreachable!("defaults must parse: {e}"))
     }
 
     /// Loads defaults < `file` < environment (read through `env`).
@@ -280,63 +338,34 @@ impl Config {
         file: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
-        let mut raw = raw_defaults();
+        let mut raw = Raw::defaults(SETTINGS);
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-            merge_toml(&mut raw, &text)
-                .map_err(|e| ConfigError(format!("{}: {}", path.display(), e.0)))?;
+            raw.merge_file(SETTINGS, path)?;
         }
-        for s in SETTINGS {
-            if let Some(v) = env(&s.env_name()) {
-                raw.insert(s.key, v);
-            }
-        }
-        Self::from_raw(&raw)
+        raw.merge_env(SETTINGS, env);
+        Self::from_settings(Settings::from_raw(&raw)?)
     }
 
-    fn from_raw(raw: &BTreeMap<&'static str, String>) -> Result<Self, ConfigError> {
-        let get = |key: &str| {
-            raw.get(key)
-                .map(String::as_str)
-                .unwrap_or("")
-                .trim()
-                .to_owned()
-        };
-        let opt = |key: &str| Some(get(key)).filter(|v| !v.is_empty());
-        let sms = match get("sms_provider").as_str() {
-            "log" => SmsProviderConfig::Log,
-            "http" => SmsProviderConfig::Http(HttpSmsConfig {
-                url: opt("sms_http_url").ok_or_else(|| {
-                    ConfigError(
-                        "HUDDLE_SMS_HTTP_URL is required when HUDDLE_SMS_PROVIDER=http".into(),
-                    )
-                })?,
-                method: get("sms_http_method").to_ascii_uppercase(),
-                auth: opt("sms_http_auth").map(Secret::new),
-                content_type: get("sms_http_content_type"),
-                body_template: raw.get("sms_http_body").cloned().unwrap_or_default(),
-                timeout_ms: parse("sms_http_timeout_ms", &get("sms_http_timeout_ms"))?,
+    /// Derives the nested configuration; decides what depends on several
+    /// settings (a provider and its options).
+    pub fn from_settings(s: Settings) -> Result<Self, ConfigError> {
+        let sms = match s.sms_provider {
+            SmsProvider::Log => SmsProviderConfig::Log,
+            SmsProvider::Http => SmsProviderConfig::Http(HttpSmsConfig {
+                url: required(
+                    s.sms_http_url.clone(),
+                    "sms_http_url",
+                    "HUDDLE_SMS_PROVIDER=http",
+                )?,
+                method: s.sms_http_method.to_ascii_uppercase(),
+                auth: s.sms_http_auth.clone(),
+                content_type: s.sms_http_content_type.clone(),
+                body_template: s.sms_http_body.0.clone(),
+                timeout_ms: s.sms_http_timeout_ms.get()?,
             }),
-            other => {
-                return Err(ConfigError(format!(
-                    "HUDDLE_SMS_PROVIDER must be log or http, not {other:?}"
-                )))
-            }
         };
-        let log_format = match get("log_format").as_str() {
-            "pretty" => LogFormat::Pretty,
-            "json" => LogFormat::Json,
-            other => {
-                return Err(ConfigError(format!(
-                    "HUDDLE_LOG_FORMAT must be pretty or json, not {other:?}"
-                )))
-            }
-        };
-        let agora_app_id = opt("agora_app_id");
-        let agora_app_certificate = opt("agora_app_certificate").map(Secret::new);
         let hex32 = |v: &str| v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit());
-        match (&agora_app_id, &agora_app_certificate) {
+        match (&s.agora_app_id, &s.agora_app_certificate) {
             (None, None) => {}
             (Some(id), Some(cert)) if hex32(id) && hex32(cert.expose()) => {}
             (Some(_), Some(_)) => {
@@ -350,173 +379,68 @@ impl Config {
                 ))
             }
         }
-        let agora_token_version = match get("agora_token_version").as_str() {
-            "006" => AgoraTokenVersion::V006,
-            "007" => AgoraTokenVersion::V007,
-            other => {
-                return Err(ConfigError(format!(
-                    "HUDDLE_AGORA_TOKEN_VERSION must be 006 or 007, not {other:?}"
-                )))
-            }
-        };
-        let limits = match get("rate_limits").as_str() {
-            "on" => crate::ratelimit::Limits {
+        let limits = match s.rate_limits {
+            RateLimits::On => crate::ratelimit::Limits {
                 user: crate::ratelimit::Rate {
-                    per_second: parse("rate_user_per_second", &get("rate_user_per_second"))?,
-                    per_minute: parse("rate_user_per_minute", &get("rate_user_per_minute"))?,
+                    per_second: s.rate_user_per_second.get()?,
+                    per_minute: s.rate_user_per_minute.get()?,
                 },
                 ip: crate::ratelimit::Rate {
-                    per_second: parse("rate_ip_per_second", &get("rate_ip_per_second"))?,
-                    per_minute: parse("rate_ip_per_minute", &get("rate_ip_per_minute"))?,
+                    per_second: s.rate_ip_per_second.get()?,
+                    per_minute: s.rate_ip_per_minute.get()?,
                 },
-                rooms_per_hour: parse("rooms_per_hour", &get("rooms_per_hour"))?,
-                invites_per_hour: parse("invites_per_hour", &get("invites_per_hour"))?,
-                captchas_per_ip_per_hour: parse(
-                    "captcha_per_ip_per_hour",
-                    &get("captcha_per_ip_per_hour"),
-                )?,
-                ws_messages_per_second: parse(
-                    "ws_messages_per_second",
-                    &get("ws_messages_per_second"),
-                )?,
-                ws_connections_per_user: parse(
-                    "ws_connections_per_user",
-                    &get("ws_connections_per_user"),
-                )?,
+                rooms_per_hour: s.rooms_per_hour.get()?,
+                invites_per_hour: s.invites_per_hour.get()?,
+                captchas_per_ip_per_hour: s.captcha_per_ip_per_hour.get()?,
+                ws_messages_per_second: s.ws_messages_per_second.get()?,
+                ws_connections_per_user: s.ws_connections_per_user.get()?,
             },
-            "off" => crate::ratelimit::Limits::off(),
-            other => {
-                return Err(ConfigError(format!(
-                    "HUDDLE_RATE_LIMITS must be on or off, not {other:?}"
-                )))
-            }
+            RateLimits::Off => crate::ratelimit::Limits::off(),
         };
+        let services = services::from_settings(&s)?;
         Ok(Self {
-            agora_app_id,
-            agora_app_certificate,
-            agora_token_version,
-            rtc_token_ttl_secs: parse("rtc_token_ttl_secs", &get("rtc_token_ttl_secs"))?,
-            scheduler_tick_ms: parse("scheduler_tick_ms", &get("scheduler_tick_ms"))?,
-            room_grace_ms: parse("room_grace_ms", &get("room_grace_ms"))?,
-            room_history_events: parse("room_history_events", &get("room_history_events"))?,
-            room_history_ms: parse("room_history_ms", &get("room_history_ms"))?,
-            ws_ping_interval_ms: positive("ws_ping_interval_ms", &get("ws_ping_interval_ms"))?,
-            ws_idle_timeout_ms: positive("ws_idle_timeout_ms", &get("ws_idle_timeout_ms"))?,
-            ws_outbound_limit: positive("ws_outbound_limit", &get("ws_outbound_limit"))?,
-            ws_max_frame_bytes: positive("ws_max_frame_bytes", &get("ws_max_frame_bytes"))?,
-            ws_max_bad_frames: parse("ws_max_bad_frames", &get("ws_max_bad_frames"))?,
-            ws_session_check_ms: positive("ws_session_check_ms", &get("ws_session_check_ms"))?,
-            socket_send_buffer_bytes: parse(
-                "socket_send_buffer_bytes",
-                &get("socket_send_buffer_bytes"),
-            )?,
-            trusted_proxies: crate::auth::address::TrustedProxies::parse(&get("trusted_proxies"))
-                .map_err(|e| ConfigError(format!("HUDDLE_TRUSTED_PROXIES: {e}")))?,
-            cors_origins: crate::http::cors::CorsOrigins::parse(&get("cors_origins"))
-                .map_err(|e| ConfigError(format!("HUDDLE_CORS_ORIGINS: {e}")))?,
-            http_addr: parse("http_addr", &get("http_addr"))?,
-            database_url: get("database_url"),
-            database_max_connections: parse(
-                "database_max_connections",
-                &get("database_max_connections"),
-            )?,
-            redis_url: opt("redis_url").map(Secret::new),
-            node_id: opt("node_id").unwrap_or_else(default_node_id),
-            workers: parse("workers", &get("workers"))?,
-            shutdown_timeout_secs: parse("shutdown_timeout_secs", &get("shutdown_timeout_secs"))?,
-            max_body_bytes: parse("max_body_bytes", &get("max_body_bytes"))?,
-            session_ttl_days: parse("session_ttl_days", &get("session_ttl_days"))?,
-            listen_backlog: parse("listen_backlog", &get("listen_backlog"))?,
+            agora_app_id: s.agora_app_id,
+            agora_app_certificate: s.agora_app_certificate,
+            agora_token_version: s.agora_token_version,
+            rtc_token_ttl_secs: s.rtc_token_ttl_secs,
+            scheduler_tick_ms: s.scheduler_tick_ms,
+            room_grace_ms: s.room_grace_ms,
+            room_history_events: s.room_history_events,
+            room_history_ms: s.room_history_ms,
+            ws_ping_interval_ms: s.ws_ping_interval_ms.get(),
+            ws_idle_timeout_ms: s.ws_idle_timeout_ms.get(),
+            ws_outbound_limit: s.ws_outbound_limit.get(),
+            ws_max_frame_bytes: s.ws_max_frame_bytes.get(),
+            ws_max_bad_frames: s.ws_max_bad_frames,
+            ws_session_check_ms: s.ws_session_check_ms.get(),
+            socket_send_buffer_bytes: s.socket_send_buffer_bytes,
+            trusted_proxies: s.trusted_proxies,
+            cors_origins: s.cors_origins,
+            http_addr: s.http_addr,
+            database_url: s.database_url,
+            database_max_connections: s.database_max_connections,
+            redis_url: s.redis_url,
+            node_id: s.node_id.unwrap_or_else(default_node_id),
+            workers: s.workers,
+            shutdown_timeout_secs: s.shutdown_timeout_secs,
+            max_body_bytes: s.max_body_bytes,
+            session_ttl_days: s.session_ttl_days,
+            listen_backlog: s.listen_backlog,
             limits,
-            session_cache_ms: parse("session_cache_ms", &get("session_cache_ms"))?,
-            jwt_secret: opt("jwt_secret").map(Secret::new),
+            session_cache_ms: s.session_cache_ms,
+            jwt_secret: s.jwt_secret,
             sms,
-            sms_test_numbers: TestNumbers::parse(&get("sms_test_numbers"))?,
-            services: services::from_settings(&get)?,
-            log: get("log"),
-            log_format,
+            sms_test_numbers: s.sms_test_numbers,
+            services,
+            log: s.log,
+            log_format: s.log_format,
         })
     }
 }
 
-fn raw_defaults() -> BTreeMap<&'static str, String> {
-    SETTINGS
-        .iter()
-        .map(|s| (s.key, s.default.to_owned()))
-        .collect()
-}
-
-fn merge_toml(raw: &mut BTreeMap<&'static str, String>, text: &str) -> Result<(), ConfigError> {
-    let table: toml::Table = text
-        .parse()
-        .map_err(|e| ConfigError(format!("not valid TOML: {e}")))?;
-    for (key, value) in table {
-        let setting = SETTINGS
-            .iter()
-            .find(|s| s.key == key)
-            .ok_or_else(|| ConfigError(format!("unknown setting {key:?}")))?;
-        let text = match value {
-            toml::Value::String(s) => s,
-            toml::Value::Integer(i) => i.to_string(),
-            toml::Value::Boolean(b) => b.to_string(),
-            toml::Value::Float(f) => f.to_string(),
-            other => {
-                return Err(ConfigError(format!(
-                    "{key} must be a string or a number, not {}",
-                    other.type_str()
-                )))
-            }
-        };
-        raw.insert(setting.key, text);
-    }
-    Ok(())
-}
-
-/// Like [`parse`], refusing 0.
-fn positive<T>(key: &str, value: &str) -> Result<T, ConfigError>
-where
-    T: std::str::FromStr + PartialEq + From<u8>,
-    T::Err: fmt::Display,
-{
-    let v: T = parse(key, value)?;
-    if v == T::from(0) {
-        return Err(ConfigError(format!(
-            "HUDDLE_{} must be greater than 0",
-            key.to_ascii_uppercase()
-        )));
-    }
-    Ok(v)
-}
-
-fn parse<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
-where
-    T::Err: fmt::Display,
-{
-    value.parse().map_err(|e| {
-        ConfigError(format!(
-            "HUDDLE_{} = {value:?} is not valid: {e}",
-            key.to_ascii_uppercase()
-        ))
-    })
-}
-
 /// The settings table shown by `huddle --help`.
 pub fn settings_help() -> String {
-    let mut out = String::from("Configuration (environment variable, default; also settable in --config FILE as lower-case key without HUDDLE_):\n");
-    for s in SETTINGS {
-        let default = if s.default.is_empty() {
-            "unset"
-        } else {
-            s.default
-        };
-        out.push_str(&format!(
-            "  {}  [default: {}]\n      {}\n",
-            s.env_name(),
-            default,
-            s.help
-        ));
-    }
-    out
+    settings::help(SETTINGS)
 }
 
 /// `HOSTNAME-PID` (or `node-PID` without a host name).
@@ -635,20 +559,83 @@ mod tests {
         .unwrap();
         let printed = format!("{c:?}");
         assert!(!printed.contains("topsecret"));
+        let mut raw = Raw::defaults(SETTINGS);
+        raw.merge_env(SETTINGS, env(&[("HUDDLE_JWT_SECRET", "topsecret")]));
+        let settings = format!("{:?}", Settings::from_raw(&raw).unwrap());
+        assert!(!settings.contains("topsecret"), "{settings}");
         assert!(!printed.contains("hunter2"));
         assert!(!printed.contains(":pw@"));
     }
 
+    /// The README's table is `settings::readme_rows` of the table above;
+    /// `HUDDLE_UPDATE_README=1 cargo test --lib readme` writes it.
     #[test]
     fn readme_lists_every_setting() {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-        for s in SETTINGS {
-            assert!(
-                readme.contains(&s.env_name()),
-                "README.md does not document {}",
-                s.env_name()
-            );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
+        let readme = std::fs::read_to_string(path).unwrap();
+        let lines: Vec<&str> = readme.lines().collect();
+        let row = |l: &str| l.starts_with("| `HUDDLE_");
+        let start = lines
+            .iter()
+            .position(|l| row(l))
+            .expect("README.md has the settings table");
+        let end = start + lines[start..].iter().take_while(|l| row(l)).count();
+        let expected = settings::readme_rows(SETTINGS);
+        if lines[start..end] == expected {
+            return;
         }
+        if std::env::var("HUDDLE_UPDATE_README").as_deref() == Ok("1") {
+            let mut out: Vec<String> = lines[..start].iter().map(|l| l.to_string()).collect();
+            out.extend(expected);
+            out.extend(lines[end..].iter().map(|l| l.to_string()));
+            std::fs::write(path, out.join("\n") + "\n").unwrap();
+            return;
+        }
+        panic!(
+            "README.md's settings table is not the one SETTINGS makes; run \
+             HUDDLE_UPDATE_README=1 cargo test --lib readme (expected:\n{})",
+            expected.join("\n")
+        );
+    }
+
+    #[test]
+    fn settings_are_typed_once() {
+        let s = Settings::from_raw(&Raw::defaults(SETTINGS)).unwrap();
+        assert_eq!(s.http_addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.ws_ping_interval_ms.get(), 10_000);
+        assert_eq!(s.storage, Storage::Local);
+        let keys: std::collections::HashSet<_> = SETTINGS.iter().map(|s| s.key).collect();
+        assert_eq!(keys.len(), SETTINGS.len(), "every key once");
+    }
+
+    #[test]
+    fn a_provider_option_is_checked_only_when_it_is_read() {
+        let stale = env(&[("HUDDLE_S3_PATH_STYLE", "maybe")]);
+        assert!(
+            Config::load(None, stale).is_ok(),
+            "local storage ignores it"
+        );
+        let e = Config::load(
+            None,
+            env(&[
+                ("HUDDLE_STORAGE", "s3"),
+                ("HUDDLE_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("HUDDLE_S3_BUCKET", "b"),
+                ("HUDDLE_S3_ACCESS_KEY_ID", "k"),
+                ("HUDDLE_S3_SECRET_ACCESS_KEY", "s"),
+                ("HUDDLE_S3_PATH_STYLE", "maybe"),
+            ]),
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.0,
+            "HUDDLE_S3_PATH_STYLE must be true or false, not \"maybe\""
+        );
+        let e = Config::load(None, env(&[("HUDDLE_STORAGE", "disk")])).unwrap_err();
+        assert_eq!(e.0, "HUDDLE_STORAGE must be local, s3 or oss, not \"disk\"");
+        let e = Config::load(None, env(&[("HUDDLE_STORAGE", "s3")])).unwrap_err();
+        assert_eq!(e.0, "HUDDLE_S3_ENDPOINT is required when HUDDLE_STORAGE=s3");
+        let e = Config::load(None, env(&[("HUDDLE_WS_OUTBOUND_LIMIT", "0")])).unwrap_err();
+        assert_eq!(e.0, "HUDDLE_WS_OUTBOUND_LIMIT must be greater than 0");
     }
 }

@@ -1,10 +1,12 @@
 //! Settings of the outside services: object storage, push, WeChat, link
 //! previews and H5 sessions. Each service has a local default that works with
-//! no credentials; credentials switch to the real provider.
+//! no credentials; credentials switch to the real provider. Derived from the
+//! flat [`Settings`] (their declarations are the table in `config/mod.rs`).
 
 use std::collections::HashSet;
 
-use super::{parse, positive, ConfigError, Secret};
+use super::settings::{env_name, SettingValue};
+use super::{required, ConfigError, PushProvider, Secret, Settings, Storage};
 
 /// Where uploaded images go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,115 +129,105 @@ pub struct ServicesConfig {
     pub link_preview: LinkPreviewConfig,
 }
 
-fn base_url(key: &str, value: &str) -> Result<String, ConfigError> {
-    let parsed = url::Url::parse(value).map_err(|e| {
-        ConfigError(format!(
-            "HUDDLE_{} = {value:?} is not a URL: {e}",
-            key.to_ascii_uppercase()
-        ))
-    })?;
-    if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
-        return Err(ConfigError(format!(
-            "HUDDLE_{} must be an http(s) URL with a host, not {value:?}",
-            key.to_ascii_uppercase()
-        )));
+/// `host:port` pairs, comma-separated (`HUDDLE_LINK_PREVIEW_ALLOW`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostPorts(pub HashSet<String>);
+
+impl SettingValue for HostPorts {
+    fn parse_setting(key: &str, text: &str) -> Result<Self, ConfigError> {
+        text.split(',')
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| {
+                if e.rsplit_once(':')
+                    .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+                {
+                    Ok(e.to_ascii_lowercase())
+                } else {
+                    Err(ConfigError(format!(
+                        "{} entry {e:?} is not host:port",
+                        env_name(key)
+                    )))
+                }
+            })
+            .collect::<Result<HashSet<_>, _>>()
+            .map(Self)
     }
-    Ok(value.trim_end_matches('/').to_owned())
 }
 
-fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
-    match value {
-        "true" | "1" => Ok(true),
-        "false" | "0" => Ok(false),
-        other => Err(ConfigError(format!(
-            "HUDDLE_{} must be true or false, not {other:?}",
-            key.to_ascii_uppercase()
-        ))),
-    }
-}
-
-/// Parses the services' settings; `get` answers a setting's trimmed text.
-pub(super) fn from_settings(get: &dyn Fn(&str) -> String) -> Result<ServicesConfig, ConfigError> {
-    let opt = |key: &str| Some(get(key)).filter(|v| !v.is_empty());
-    let required = |key: &str, when: &str| {
-        opt(key).ok_or_else(|| {
-            ConfigError(format!(
-                "HUDDLE_{} is required when {when}",
-                key.to_ascii_uppercase()
-            ))
-        })
-    };
-    let storage = match get("storage").as_str() {
-        "local" => StorageConfig::Local {
-            dir: get("storage_dir"),
+/// Derives the services from their settings.
+pub(super) fn from_settings(s: &Settings) -> Result<ServicesConfig, ConfigError> {
+    let storage = match s.storage {
+        Storage::Local => StorageConfig::Local {
+            dir: s.storage_dir.clone(),
         },
-        "s3" => {
+        Storage::S3 => {
             let when = "HUDDLE_STORAGE=s3";
             StorageConfig::S3(S3Config {
-                endpoint: base_url("s3_endpoint", &required("s3_endpoint", when)?)?,
-                region: get("s3_region"),
-                bucket: required("s3_bucket", when)?,
-                path_style: boolean("s3_path_style", &get("s3_path_style"))?,
-                access_key_id: required("s3_access_key_id", when)?,
-                secret_access_key: Secret::new(required("s3_secret_access_key", when)?),
+                endpoint: required(s.s3_endpoint.get()?, "s3_endpoint", when)?.0,
+                region: s.s3_region.clone(),
+                bucket: required(s.s3_bucket.clone(), "s3_bucket", when)?,
+                path_style: s.s3_path_style.get()?,
+                access_key_id: required(s.s3_access_key_id.clone(), "s3_access_key_id", when)?,
+                secret_access_key: required(
+                    s.s3_secret_access_key.clone(),
+                    "s3_secret_access_key",
+                    when,
+                )?,
             })
         }
-        "oss" => {
+        Storage::Oss => {
             let when = "HUDDLE_STORAGE=oss";
-            let sts_duration_secs: u32 =
-                parse("oss_sts_duration_secs", &get("oss_sts_duration_secs"))?;
+            let sts_duration_secs = s.oss_sts_duration_secs.get()?;
             if !(900..=43_200).contains(&sts_duration_secs) {
                 return Err(ConfigError(
                     "HUDDLE_OSS_STS_DURATION_SECS must be between 900 and 43200".into(),
                 ));
             }
             StorageConfig::Oss(OssConfig {
-                endpoint: base_url("oss_endpoint", &required("oss_endpoint", when)?)?,
-                bucket: required("oss_bucket", when)?,
-                access_key_id: required("oss_access_key_id", when)?,
-                access_key_secret: Secret::new(required("oss_access_key_secret", when)?),
-                sts_role_arn: opt("oss_sts_role_arn"),
-                sts_endpoint: base_url("oss_sts_endpoint", &get("oss_sts_endpoint"))?,
+                endpoint: required(s.oss_endpoint.get()?, "oss_endpoint", when)?.0,
+                bucket: required(s.oss_bucket.clone(), "oss_bucket", when)?,
+                access_key_id: required(s.oss_access_key_id.clone(), "oss_access_key_id", when)?,
+                access_key_secret: required(
+                    s.oss_access_key_secret.clone(),
+                    "oss_access_key_secret",
+                    when,
+                )?,
+                sts_role_arn: s.oss_sts_role_arn.clone(),
+                sts_endpoint: s.oss_sts_endpoint.get()?.0,
                 sts_duration_secs,
             })
         }
-        other => {
-            return Err(ConfigError(format!(
-                "HUDDLE_STORAGE must be local, s3 or oss, not {other:?}"
-            )))
-        }
     };
-    let upload_ttl_secs: u32 =
-        positive("storage_upload_ttl_secs", &get("storage_upload_ttl_secs"))?;
+    let upload_ttl_secs = s.storage_upload_ttl_secs.get();
     if upload_ttl_secs > 604_800 {
         return Err(ConfigError(
             "HUDDLE_STORAGE_UPLOAD_TTL_SECS must be at most 604800 (7 days)".into(),
         ));
     }
-    let push = match get("push_provider").as_str() {
-        "log" => PushProviderConfig::Log,
-        "jpush" => {
+    let push = match s.push_provider {
+        PushProvider::Log => PushProviderConfig::Log,
+        PushProvider::JPush => {
             let when = "HUDDLE_PUSH_PROVIDER=jpush";
             PushProviderConfig::JPush(JPushConfig {
-                app_key: required("jpush_app_key", when)?,
-                master_secret: Secret::new(required("jpush_master_secret", when)?),
-                base_url: base_url("jpush_base_url", &get("jpush_base_url"))?,
-                apns_production: boolean("jpush_apns_production", &get("jpush_apns_production"))?,
-                timeout_ms: positive("push_timeout_ms", &get("push_timeout_ms"))?,
+                app_key: required(s.jpush_app_key.clone(), "jpush_app_key", when)?,
+                master_secret: required(
+                    s.jpush_master_secret.clone(),
+                    "jpush_master_secret",
+                    when,
+                )?,
+                base_url: s.jpush_base_url.get()?.0,
+                apns_production: s.jpush_apns_production.get()?,
+                timeout_ms: s.push_timeout_ms.get()?.get(),
             })
         }
-        other => {
-            return Err(ConfigError(format!(
-                "HUDDLE_PUSH_PROVIDER must be log or jpush, not {other:?}"
-            )))
-        }
     };
-    let wechat = match (opt("wechat_app_id"), opt("wechat_app_secret")) {
+    let wechat = match (&s.wechat_app_id, &s.wechat_app_secret) {
         (None, None) => None,
         (Some(app_id), Some(secret)) => Some(WechatConfig {
-            app_id,
-            app_secret: Secret::new(secret),
-            api_base: base_url("wechat_api_base", &get("wechat_api_base"))?,
+            app_id: app_id.clone(),
+            app_secret: secret.clone(),
+            api_base: s.wechat_api_base.get()?.0,
         }),
         _ => {
             return Err(ConfigError(
@@ -243,42 +235,20 @@ pub(super) fn from_settings(get: &dyn Fn(&str) -> String) -> Result<ServicesConf
             ))
         }
     };
-    let public_url = opt("public_url")
-        .map(|v| base_url("public_url", &v))
-        .transpose()?;
-    let storage_public_url = opt("storage_public_url")
-        .map(|v| base_url("storage_public_url", &v))
-        .transpose()?;
-    let allow = get("link_preview_allow")
-        .split(',')
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-        .map(|e| {
-            if e.rsplit_once(':')
-                .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-            {
-                Ok(e.to_ascii_lowercase())
-            } else {
-                Err(ConfigError(format!(
-                    "HUDDLE_LINK_PREVIEW_ALLOW entry {e:?} is not host:port"
-                )))
-            }
-        })
-        .collect::<Result<HashSet<_>, _>>()?;
     Ok(ServicesConfig {
-        public_url,
+        public_url: s.public_url.clone().map(|u| u.0),
         storage,
         upload_ttl_secs,
-        max_image_bytes: positive("storage_max_image_bytes", &get("storage_max_image_bytes"))?,
-        storage_public_url,
+        max_image_bytes: s.storage_max_image_bytes.get(),
+        storage_public_url: s.storage_public_url.clone().map(|u| u.0),
         push,
         wechat,
-        h5_session_ttl_secs: positive("h5_session_ttl_secs", &get("h5_session_ttl_secs"))?,
-        h5_room_cache_ttl_secs: positive("h5_room_cache_ttl_secs", &get("h5_room_cache_ttl_secs"))?,
+        h5_session_ttl_secs: s.h5_session_ttl_secs.get(),
+        h5_room_cache_ttl_secs: s.h5_room_cache_ttl_secs.get(),
         link_preview: LinkPreviewConfig {
-            timeout_ms: positive("link_preview_timeout_ms", &get("link_preview_timeout_ms"))?,
-            max_bytes: positive("link_preview_max_bytes", &get("link_preview_max_bytes"))?,
-            allow,
+            timeout_ms: s.link_preview_timeout_ms.get(),
+            max_bytes: s.link_preview_max_bytes.get(),
+            allow: s.link_preview_allow.0.clone(),
         },
     })
 }

@@ -4,8 +4,8 @@ use actix_web::web;
 use huddle_actors::bus::Notification;
 use huddle_actors::notices;
 use huddle_actors::repo::event::{
-    CreateEvent, DeleteEvent, Event, EventView, GetEvent, ListEvents, StartEvent, Subscribe,
-    UpdateEvent,
+    CreateEvent, DeleteEvent, Event, EventDraft, EventView, GetEvent, ListEvents, StartEvent,
+    Subscribe, UpdateEvent,
 };
 use huddle_actors::repo::profile::GetUserViews;
 use huddle_actors::repo::room::Room;
@@ -126,15 +126,8 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     },
 ];
 
-struct EventInput {
-    name: String,
-    description: String,
-    event_time: i64,
-    members: Vec<Uid>,
-}
-
 /// [`EventFields`], with an `eventTime` in the future and members who exist.
-async fn event_input(state: &AppState, call: &Profiled) -> Result<EventInput, ApiError> {
+async fn event_input(state: &AppState, call: &Profiled) -> Result<EventDraft, ApiError> {
     let fields = EventFields::from_params(&call.params)?;
     let Millis(event_time) = fields.event_time;
     if event_time <= state.clock.now_ms() {
@@ -153,7 +146,7 @@ async fn event_input(state: &AppState, call: &Profiled) -> Result<EventInput, Ap
     if known.len() != members.len() {
         return Err(ApiError::business(BusinessCode::UserNotFound));
     }
-    Ok(EventInput {
+    Ok(EventDraft {
         name: fields.name.into_string(),
         description: fields.desc.map(EventDesc::into_string).unwrap_or_default(),
         event_time,
@@ -217,16 +210,13 @@ fn schedule(state: &AppState, event: &Event) {
 }
 
 async fn create_event(state: web::Data<AppState>, call: Profiled) -> ApiResult {
-    let input = event_input(&state, &call).await?;
+    let draft = event_input(&state, &call).await?;
     let event = state
         .repo
         .run(CreateEvent {
             event_id: EventId::new(),
             uid: call.uid.clone(),
-            name: input.name,
-            description: input.description,
-            event_time: input.event_time,
-            members: input.members,
+            draft,
             now: state.clock.now_ms(),
         })
         .await?;
@@ -240,15 +230,12 @@ async fn update_event(
     path: web::Path<String>,
 ) -> ApiResult {
     let view = own_event(&state, &call, &path).await?;
-    let input = event_input(&state, &call).await?;
+    let draft = event_input(&state, &call).await?;
     let event = state
         .repo
         .run(UpdateEvent {
             event_id: view.event.event_id.clone(),
-            name: input.name,
-            description: input.description,
-            event_time: input.event_time,
-            members: input.members,
+            draft,
             now: state.clock.now_ms(),
         })
         .await?

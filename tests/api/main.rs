@@ -22,6 +22,7 @@ mod realtime;
 mod remote;
 mod restart;
 mod room;
+mod schema;
 mod sessions;
 mod signing;
 mod unknown_ids;

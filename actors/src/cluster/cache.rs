@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use redis::Script;
 
 use super::{keys, Cluster};
-use crate::cache::{Cache, CacheError, MemoryCache};
+use crate::cache::{Cache, CacheResult, MemoryCache};
 
 /// Counter that starts its expiry when it is created.
 const INCR_SCRIPT: &str = r"
@@ -74,7 +74,7 @@ impl RedisCache {
 
 #[async_trait]
 impl Cache for RedisCache {
-    async fn get(&self, key: &str) -> Result<Option<String>, CacheError> {
+    async fn get(&self, key: &str) -> CacheResult<Option<String>> {
         if let Some(mut c) = self.connection() {
             match redis::cmd("GET")
                 .arg(keys::cache_key(key))
@@ -88,7 +88,7 @@ impl Cache for RedisCache {
         self.fallback.get(key).await
     }
 
-    async fn set(&self, key: &str, value: &str, ttl: Duration) -> Result<(), CacheError> {
+    async fn set(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<()> {
         if let Some(mut c) = self.connection() {
             match redis::cmd("SET")
                 .arg(keys::cache_key(key))
@@ -105,12 +105,7 @@ impl Cache for RedisCache {
         self.fallback.set(key, value, ttl).await
     }
 
-    async fn set_if_absent(
-        &self,
-        key: &str,
-        value: &str,
-        ttl: Duration,
-    ) -> Result<bool, CacheError> {
+    async fn set_if_absent(&self, key: &str, value: &str, ttl: Duration) -> CacheResult<bool> {
         if let Some(mut c) = self.connection() {
             match redis::cmd("SET")
                 .arg(keys::cache_key(key))
@@ -128,7 +123,7 @@ impl Cache for RedisCache {
         self.fallback.set_if_absent(key, value, ttl).await
     }
 
-    async fn delete(&self, key: &str) -> Result<bool, CacheError> {
+    async fn delete(&self, key: &str) -> CacheResult<bool> {
         if let Some(mut c) = self.connection() {
             match redis::cmd("DEL")
                 .arg(keys::cache_key(key))
@@ -142,7 +137,7 @@ impl Cache for RedisCache {
         self.fallback.delete(key).await
     }
 
-    async fn incr(&self, key: &str, ttl: Duration) -> Result<i64, CacheError> {
+    async fn incr(&self, key: &str, ttl: Duration) -> CacheResult<i64> {
         if let Some(mut c) = self.connection() {
             match self
                 .incr

@@ -1,9 +1,9 @@
 //! Accounts: one per (country code, mobile), created on first SMS login.
 
 use actix::Message;
-use sqlx::Row;
 
-use super::{repo_handlers, RepoResult};
+use super::row::from_row;
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::Uid;
 
@@ -44,9 +44,8 @@ async fn find_or_create_account(db: Db, msg: FindOrCreateAccount) -> RepoResult<
     .bind(&msg.country_code)
     .bind(&msg.mobile)
     .bind(msg.now)
-    .execute(db.pool())
+    .changed(&db)
     .await?
-    .rows_affected()
         == 1;
     let row = sqlx::query(
         "SELECT uid, country_code, mobile, frozen, created_at FROM accounts \
@@ -60,13 +59,7 @@ async fn find_or_create_account(db: Db, msg: FindOrCreateAccount) -> RepoResult<
 }
 
 fn account_from_row(row: &sqlx::any::AnyRow) -> RepoResult<Account> {
-    Ok(Account {
-        uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-        country_code: row.try_get("country_code")?,
-        mobile: row.try_get("mobile")?,
-        frozen: row.try_get::<i64, _>("frozen")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
+    from_row! { row, Account { uid, country_code, mobile, frozen, created_at } }
 }
 
 /// Freezes or unfreezes an account. Answers false when the uid is unknown.
@@ -83,9 +76,8 @@ async fn set_frozen(db: Db, msg: SetFrozen) -> RepoResult<bool> {
     let done = sqlx::query("UPDATE accounts SET frozen = $1 WHERE uid = $2")
         .bind(i64::from(msg.frozen))
         .bind(msg.uid.as_str())
-        .execute(db.pool())
-        .await?
-        .rows_affected();
+        .changed(&db)
+        .await?;
     Ok(done == 1)
 }
 

@@ -2,9 +2,9 @@
 //! versions, feedback, reports and link previews.
 
 use actix::Message;
-use sqlx::Row;
 
-use super::{repo_handlers, RepoError, RepoResult};
+use super::row::from_row;
+use super::{repo_handlers, RepoError, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::{ImageId, Uid, VersionId};
 
@@ -34,9 +34,8 @@ async fn record_image(db: Db, m: RecordImage) -> RepoResult<()> {
         .bind(&m.object_key)
         .bind(&m.image_url)
         .bind(m.now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// The local store received the bytes of `object_key`; false when no upload
@@ -54,9 +53,9 @@ async fn mark_image_uploaded(db: Db, m: MarkImageUploaded) -> RepoResult<bool> {
     let done = sqlx::query("UPDATE images SET uploaded_at = $1 WHERE object_key = $2")
         .bind(m.now)
         .bind(&m.object_key)
-        .execute(db.pool())
+        .changed(&db)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Resolves references to `uid`'s images, each an `imageId` or an
@@ -147,10 +146,7 @@ async fn push_targets(db: Db, m: PushTargets) -> RepoResult<Vec<PushTarget>> {
         .await?;
     rows.iter()
         .map(|r| {
-            Ok(PushTarget {
-                registration_id: r.try_get("registration_id")?,
-                client_type: r.try_get("client_type")?,
-            })
+            from_row! { r, PushTarget { registration_id, client_type } }
         })
         .collect()
 }
@@ -179,16 +175,10 @@ pub struct AppVersion {
 const VERSION_COLUMNS: &str = "version_id, client_type, version_code, version_name, version_desc, download_url, forced_upgrade, created_at";
 
 fn app_version(r: &sqlx::any::AnyRow) -> RepoResult<AppVersion> {
-    Ok(AppVersion {
-        version_id: VersionId::parse(&r.try_get::<String, _>("version_id")?)?,
-        client_type: r.try_get("client_type")?,
-        version_code: r.try_get("version_code")?,
-        version_name: r.try_get("version_name")?,
-        version_desc: r.try_get("version_desc")?,
-        download_url: r.try_get("download_url")?,
-        forced_upgrade: r.try_get("forced_upgrade")?,
-        created_at: r.try_get("created_at")?,
-    })
+    from_row! { r, AppVersion {
+        version_id, client_type, version_code, version_name, version_desc, download_url,
+        forced_upgrade, created_at,
+    } }
 }
 
 /// Publishes a version; a second version with the same client type and code
@@ -210,9 +200,8 @@ async fn add_app_version(db: Db, m: AddAppVersion) -> RepoResult<()> {
     .bind(&v.download_url)
     .bind(v.forced_upgrade)
     .bind(v.created_at)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    .run(&db)
+    .await
 }
 
 /// Every published version, newest first (optionally of one client type).
@@ -264,9 +253,9 @@ pub struct RemoveAppVersion {
 async fn remove_app_version(db: Db, m: RemoveAppVersion) -> RepoResult<bool> {
     let done = sqlx::query("DELETE FROM app_versions WHERE version_id = $1")
         .bind(m.version_id.as_str())
-        .execute(db.pool())
+        .changed(&db)
         .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done == 1)
 }
 
 /// Feedback from a user (反馈).
@@ -301,9 +290,8 @@ async fn add_feedback(db: Db, m: AddFeedback) -> RepoResult<()> {
         .bind(&m.content)
         .bind(images)
         .bind(m.now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// A report of a user or a room (投诉).
@@ -333,9 +321,8 @@ async fn add_report(db: Db, m: AddReport) -> RepoResult<()> {
         .bind(m.reason_type)
         .bind(&m.reason)
         .bind(m.now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// Counts of feedback and reports a user filed (for operators and tests).
@@ -386,12 +373,7 @@ async fn get_link_preview(db: Db, m: GetLinkPreview) -> RepoResult<Option<LinkPr
             .fetch_optional(db.pool())
             .await?;
     row.map(|r| {
-        Ok(LinkPreview {
-            url: r.try_get("url")?,
-            title: r.try_get("title")?,
-            description: r.try_get("description")?,
-            image: r.try_get("image")?,
-        })
+        from_row! { &r, LinkPreview { url, title, description, image } }
     })
     .transpose()
 }
@@ -416,9 +398,8 @@ async fn put_link_preview(db: Db, m: PutLinkPreview) -> RepoResult<()> {
         .bind(&m.preview.description)
         .bind(&m.preview.image)
         .bind(m.now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 repo_handlers!(

@@ -3,10 +3,10 @@
 
 use actix::Message;
 use sqlx::any::AnyRow;
-use sqlx::Row;
 
-use super::page::{keyset, PageQuery};
+use super::page::{newest_first, PageQuery};
 use super::profile::{user_view, UserView, USER_VIEW_COLUMNS};
+use super::row::{column, from_row};
 use super::{repo_handlers, RepoResult};
 use crate::db::Db;
 use crate::ids::{ClubId, Uid};
@@ -31,14 +31,7 @@ pub struct Club {
 const CLUB_COLUMNS: &str = "cl.club_id, cl.uid, cl.name, cl.cover, cl.member_total, cl.created_at";
 
 pub(crate) fn club(row: &AnyRow) -> RepoResult<Club> {
-    Ok(Club {
-        club_id: ClubId::parse(&row.try_get::<String, _>("club_id")?)?,
-        uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-        name: row.try_get("name")?,
-        cover: row.try_get("cover")?,
-        member_total: row.try_get("member_total")?,
-        created_at: row.try_get("created_at")?,
-    })
+    from_row! { row, Club { club_id, uid, name, cover, member_total, created_at } }
 }
 
 /// Creates a club; the creator is its first member.
@@ -104,7 +97,7 @@ async fn get_club(db: Db, m: GetClub) -> RepoResult<Option<(Club, bool)>> {
         .bind(m.viewer.as_str())
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| Ok((club(&r)?, r.try_get::<i64, _>("joined")? > 0)))
+    row.map(|r| Ok((club(&r)?, column(&r, "joined")?)))
         .transpose()
 }
 
@@ -119,21 +112,17 @@ pub struct ListMyClubs {
 }
 
 async fn list_my_clubs(db: Db, m: ListMyClubs) -> RepoResult<Vec<(i64, Club)>> {
-    let (t, id) = m.page.bounds();
     let sql = format!(
         "SELECT cm.created_at AS joined_at, {CLUB_COLUMNS} FROM club_members cm JOIN clubs cl ON cl.club_id = cm.club_id \
-         WHERE cm.uid = $1 AND {} ORDER BY cm.created_at DESC, cm.club_id DESC LIMIT $4",
-        keyset("cm.created_at", "cm.club_id", 2, 3)
+         WHERE cm.uid = $1 AND {}",
+        newest_first("cm.created_at", "cm.club_id", 1)
     );
-    let rows = sqlx::query(&sql)
-        .bind(m.uid.as_str())
-        .bind(t)
-        .bind(id)
-        .bind(m.page.count)
-        .fetch_all(db.pool())
+    let rows = m
+        .page
+        .fetch(&db, sqlx::query(&sql).bind(m.uid.as_str()))
         .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("joined_at")?, club(r)?)))
+        .map(|r| Ok((column(r, "joined_at")?, club(r)?)))
         .collect()
 }
 
@@ -150,22 +139,17 @@ pub struct ListClubMembers {
 }
 
 async fn list_club_members(db: Db, m: ListClubMembers) -> RepoResult<Vec<(i64, UserView)>> {
-    let (t, id) = m.page.bounds();
     let sql = format!(
         "SELECT cm.created_at AS joined_at, {USER_VIEW_COLUMNS} FROM club_members cm JOIN profiles p ON p.uid = cm.uid \
-         WHERE cm.club_id = $2 AND {} ORDER BY cm.created_at DESC, cm.uid DESC LIMIT $5",
-        keyset("cm.created_at", "cm.uid", 3, 4)
+         WHERE cm.club_id = $2 AND {}",
+        newest_first("cm.created_at", "cm.uid", 2)
     );
-    let rows = sqlx::query(&sql)
+    let query = sqlx::query(&sql)
         .bind(m.viewer.as_str())
-        .bind(m.club_id.as_str())
-        .bind(t)
-        .bind(id)
-        .bind(m.page.count)
-        .fetch_all(db.pool())
-        .await?;
+        .bind(m.club_id.as_str());
+    let rows = m.page.fetch(&db, query).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("joined_at")?, user_view(r)?)))
+        .map(|r| Ok((column(r, "joined_at")?, user_view(r)?)))
         .collect()
 }
 

@@ -4,11 +4,12 @@
 
 use actix::Message;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
 use super::message::{insert_messages, Delivery, NewMessage};
-use super::page::{keyset, PageQuery};
-use super::room::{insert_room, room, Room};
+use super::page::{newest_first, PageQuery};
+use super::room::{insert_room, room, Room, ROOM_COLUMNS};
+use super::row::{column, from_row};
 use super::{repo_handlers, RepoResult};
 use crate::db::Db;
 use crate::ids::{EventId, RoomId, Uid};
@@ -39,18 +40,10 @@ pub struct Event {
 const EVENT_COLUMNS: &str = "e.event_id, e.uid, e.name, e.description, e.event_time, e.room_id, e.reminded_at, e.created_at";
 
 fn event_row(row: &AnyRow) -> RepoResult<Event> {
-    let room_id: Option<String> = row.try_get("room_id")?;
-    Ok(Event {
-        event_id: EventId::parse(&row.try_get::<String, _>("event_id")?)?,
-        uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-        name: row.try_get("name")?,
-        description: row.try_get("description")?,
-        event_time: row.try_get("event_time")?,
-        room_id: room_id.as_deref().map(RoomId::parse).transpose()?,
+    from_row! { row, Event {
+        event_id, uid, name, description, event_time, room_id, reminded_at, created_at;
         members: Vec::new(),
-        reminded_at: row.try_get("reminded_at")?,
-        created_at: row.try_get("created_at")?,
-    })
+    } }
 }
 
 async fn load_members<'c, E>(executor: E, event: &mut Event) -> RepoResult<()>
@@ -129,6 +122,19 @@ async fn recipients(
     Ok(uids)
 }
 
+/// What the creator writes of an event, on creation and on every edit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDraft {
+    /// Title.
+    pub name: String,
+    /// Description.
+    pub description: String,
+    /// When (ms).
+    pub event_time: i64,
+    /// Hosts and guests, in the order given.
+    pub members: Vec<Uid>,
+}
+
 /// Creates an event.
 #[derive(Message, Debug)]
 #[rtype(result = "RepoResult<Event>")]
@@ -137,14 +143,8 @@ pub struct CreateEvent {
     pub event_id: EventId,
     /// Creator.
     pub uid: Uid,
-    /// Title.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// When (ms).
-    pub event_time: i64,
-    /// Hosts and guests.
-    pub members: Vec<Uid>,
+    /// Its contents.
+    pub draft: EventDraft,
     /// Now (ms).
     pub now: i64,
 }
@@ -156,22 +156,28 @@ async fn create_event(db: Db, m: CreateEvent) -> RepoResult<Event> {
     )
     .bind(m.event_id.as_str())
     .bind(m.uid.as_str())
-    .bind(&m.name)
-    .bind(&m.description)
-    .bind(m.event_time)
+    .bind(&m.draft.name)
+    .bind(&m.draft.description)
+    .bind(m.draft.event_time)
     .bind(m.now)
     .execute(&mut *tx)
     .await?;
-    write_members(&mut tx, &m.event_id, &m.members).await?;
+    write_members(&mut tx, &m.event_id, &m.draft.members).await?;
     tx.commit().await?;
+    let EventDraft {
+        name,
+        description,
+        event_time,
+        members,
+    } = m.draft;
     Ok(Event {
         event_id: m.event_id,
         uid: m.uid,
-        name: m.name,
-        description: m.description,
-        event_time: m.event_time,
+        name,
+        description,
+        event_time,
         room_id: None,
-        members: m.members,
+        members,
         reminded_at: None,
         created_at: m.now,
     })
@@ -183,14 +189,8 @@ async fn create_event(db: Db, m: CreateEvent) -> RepoResult<Event> {
 pub struct UpdateEvent {
     /// Which event.
     pub event_id: EventId,
-    /// Title.
-    pub name: String,
-    /// Description.
-    pub description: String,
-    /// When (ms).
-    pub event_time: i64,
-    /// Hosts and guests.
-    pub members: Vec<Uid>,
+    /// Its new contents.
+    pub draft: EventDraft,
     /// Now (ms).
     pub now: i64,
 }
@@ -202,9 +202,9 @@ async fn update_event(db: Db, m: UpdateEvent) -> RepoResult<Option<Event>> {
          reminded_at = CASE WHEN event_time <> $3 THEN NULL ELSE reminded_at END, \
          event_time = $3, updated_at = $4 WHERE event_id = $5",
     )
-    .bind(&m.name)
-    .bind(&m.description)
-    .bind(m.event_time)
+    .bind(&m.draft.name)
+    .bind(&m.draft.description)
+    .bind(m.draft.event_time)
     .bind(m.now)
     .bind(m.event_id.as_str())
     .execute(&mut *tx)
@@ -213,7 +213,7 @@ async fn update_event(db: Db, m: UpdateEvent) -> RepoResult<Option<Event>> {
     if done == 0 {
         return Ok(None);
     }
-    write_members(&mut tx, &m.event_id, &m.members).await?;
+    write_members(&mut tx, &m.event_id, &m.draft.members).await?;
     let event = fetch_event(&mut tx, &m.event_id).await?;
     tx.commit().await?;
     Ok(event)
@@ -259,9 +259,9 @@ async fn event_view(db: &Db, row: &AnyRow) -> RepoResult<EventView> {
     let mut event = event_row(row)?;
     load_members(db.pool(), &mut event).await?;
     let room = match &event.room_id {
-        Some(room_id) => sqlx::query(
-            "SELECT r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at FROM rooms r WHERE r.room_id = $1",
-        )
+        Some(room_id) => sqlx::query(&format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.room_id = $1"
+        ))
         .bind(room_id.as_str())
         .fetch_optional(db.pool())
         .await?
@@ -272,7 +272,7 @@ async fn event_view(db: &Db, row: &AnyRow) -> RepoResult<EventView> {
     };
     Ok(EventView {
         event,
-        notify: row.try_get::<i64, _>("notify")? > 0,
+        notify: column(row, "notify")?,
         room,
     })
 }
@@ -313,18 +313,15 @@ pub struct ListEvents {
 }
 
 async fn list_events(db: Db, m: ListEvents) -> RepoResult<Vec<EventView>> {
-    let (t, id) = m.page.bounds();
-    let rows = sqlx::query(&format!(
+    let sql = format!(
         "SELECT {EVENT_COLUMNS}, (SELECT COUNT(*) FROM event_subscribers s WHERE s.event_id = e.event_id AND s.uid = $1) AS notify \
-         FROM events e WHERE {} ORDER BY e.created_at DESC, e.event_id DESC LIMIT $4",
-        keyset("e.created_at", "e.event_id", 2, 3)
-    ))
-    .bind(m.viewer.as_str())
-    .bind(t)
-    .bind(id)
-    .bind(m.page.count)
-    .fetch_all(db.pool())
-    .await?;
+         FROM events e WHERE {}",
+        newest_first("e.created_at", "e.event_id", 1)
+    );
+    let rows = m
+        .page
+        .fetch(&db, sqlx::query(&sql).bind(m.viewer.as_str()))
+        .await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in &rows {
         views.push(event_view(&db, row).await?);
@@ -388,7 +385,10 @@ async fn start_event(db: Db, m: StartEvent) -> RepoResult<Option<(Event, Room, V
         return Ok(None);
     };
     if let Some(room_id) = &event.room_id {
-        let existing = sqlx::query("SELECT r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at FROM rooms r WHERE r.room_id = $1 AND r.closed_at IS NULL")
+        let sql = format!(
+            "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.room_id = $1 AND r.closed_at IS NULL"
+        );
+        let existing = sqlx::query(&sql)
             .bind(room_id.as_str())
             .fetch_optional(&mut *tx)
             .await?;
@@ -435,12 +435,7 @@ async fn pending_reminders(db: Db, _: PendingReminders) -> RepoResult<Vec<(Event
         .fetch_all(db.pool())
         .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                EventId::parse(&r.try_get::<String, _>("event_id")?)?,
-                r.try_get("event_time")?,
-            ))
-        })
+        .map(|r| Ok((column(r, "event_id")?, column(r, "event_time")?)))
         .collect()
 }
 

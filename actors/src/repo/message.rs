@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 use actix::Message;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::{Any, Transaction};
 
+use super::row::from_row;
 use super::{repo_handlers, RepoError, RepoResult};
 use crate::db::Db;
 use crate::ids::Uid;
@@ -178,17 +179,9 @@ async fn create_messages(db: Db, m: CreateMessages) -> RepoResult<Vec<Delivery>>
 }
 
 fn stored_message(row: &AnyRow) -> RepoResult<StoredMessage> {
-    Ok(StoredMessage {
-        message_id: row.try_get("message_id")?,
-        uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-        title: row.try_get("title")?,
-        content: row.try_get("content")?,
-        url: row.try_get("url")?,
-        origin_push_type: row.try_get("origin_push_type")?,
-        origin_uid: row.try_get("origin_uid")?,
-        unread: row.try_get::<i64, _>("unread")? != 0,
-        created_at: row.try_get("created_at")?,
-    })
+    from_row! { row, StoredMessage {
+        message_id, uid, title, content, url, origin_push_type, origin_uid, unread, created_at,
+    } }
 }
 
 /// A page of `uid`'s messages, newest first; the returned ones become read.

@@ -15,6 +15,7 @@ pub mod message;
 pub mod page;
 pub mod profile;
 pub mod room;
+mod row;
 pub mod session;
 pub mod settings;
 pub mod social;
@@ -118,14 +119,31 @@ impl RepoActor {
     }
 }
 
+/// Running one statement on the pool, the ending of most query functions.
+pub(crate) trait Statement {
+    /// Runs it; answers how many rows it changed.
+    async fn changed(self, db: &Db) -> RepoResult<u64>;
+    /// Runs it.
+    async fn run(self, db: &Db) -> RepoResult<()>;
+}
+
+impl<'q> Statement for sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    async fn changed(self, db: &Db) -> RepoResult<u64> {
+        Ok(self.execute(db.pool()).await?.rows_affected())
+    }
+
+    async fn run(self, db: &Db) -> RepoResult<()> {
+        self.changed(db).await.map(drop)
+    }
+}
+
 /// Liveness probe of the database (`/readyz`).
 #[derive(Message, Debug)]
 #[rtype(result = "RepoResult<()>")]
 pub struct Ping;
 
 async fn ping(db: Db, _: Ping) -> RepoResult<()> {
-    sqlx::query("SELECT 1").execute(db.pool()).await?;
-    Ok(())
+    sqlx::query("SELECT 1").run(&db).await
 }
 
 repo_handlers!(Ping => ping);

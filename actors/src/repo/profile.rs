@@ -2,9 +2,9 @@
 
 use actix::Message;
 use sqlx::any::AnyRow;
-use sqlx::Row;
 
-use super::{repo_handlers, RepoResult};
+use super::row::from_row;
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::Uid;
 
@@ -34,15 +34,7 @@ pub(crate) const USER_VIEW_COLUMNS: &str = "p.uid AS v_uid, p.nickname AS v_nick
      CAST(CASE WHEN EXISTS (SELECT 1 FROM blocks b WHERE b.uid = $1 AND b.blocked_uid = p.uid) THEN 1 ELSE 0 END AS BIGINT) AS v_blocked";
 
 pub(crate) fn user_view(row: &AnyRow) -> RepoResult<UserView> {
-    Ok(UserView {
-        uid: Uid::parse(&row.try_get::<String, _>("v_uid")?)?,
-        nickname: row.try_get("v_nickname")?,
-        avatar: row.try_get("v_avatar")?,
-        bio: row.try_get("v_bio")?,
-        card_total: row.try_get("v_card_total")?,
-        send_card: row.try_get::<i64, _>("v_send_card")? != 0,
-        blocked: row.try_get::<i64, _>("v_blocked")? != 0,
-    })
+    from_row! { row, "v_", UserView { uid, nickname, avatar, bio, card_total, send_card, blocked } }
 }
 
 /// Creates a profile; answers false when the user already has one.
@@ -71,9 +63,8 @@ async fn init_profile(db: Db, m: InitProfile) -> RepoResult<bool> {
     .bind(&m.avatar)
     .bind(&m.bio)
     .bind(m.now)
-    .execute(db.pool())
-    .await?
-    .rows_affected();
+    .changed(&db)
+    .await?;
     Ok(done == 1)
 }
 
@@ -102,9 +93,8 @@ async fn update_profile(db: Db, m: UpdateProfile) -> RepoResult<bool> {
     .bind(m.bio)
     .bind(m.now)
     .bind(m.uid.as_str())
-    .execute(db.pool())
-    .await?
-    .rows_affected();
+    .changed(&db)
+    .await?;
     Ok(done == 1)
 }
 

@@ -3,11 +3,11 @@
 
 use actix::Message;
 use sqlx::any::AnyRow;
-use sqlx::Row;
 
 use super::message::{insert_messages, Delivery, NewMessage};
-use super::page::{keyset, PageQuery};
-use super::{repo_handlers, RepoResult};
+use super::page::{newest_first, PageQuery};
+use super::row::{column, from_row};
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::{ClubId, RoomCacheId, RoomId, Uid};
 
@@ -30,20 +30,12 @@ pub struct Room {
     pub closed_at: Option<i64>,
 }
 
-const ROOM_COLUMNS: &str =
+/// The columns [`room`] reads, of `rooms r`.
+pub(crate) const ROOM_COLUMNS: &str =
     "r.room_id, r.uid, r.name, r.club_id, r.invite_only, r.created_at, r.closed_at";
 
 pub(crate) fn room(row: &AnyRow) -> RepoResult<Room> {
-    let club_id: Option<String> = row.try_get("club_id")?;
-    Ok(Room {
-        room_id: RoomId::parse(&row.try_get::<String, _>("room_id")?)?,
-        uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-        name: row.try_get("name")?,
-        club_id: club_id.as_deref().map(ClubId::parse).transpose()?,
-        invite_only: row.try_get::<i64, _>("invite_only")? != 0,
-        created_at: row.try_get("created_at")?,
-        closed_at: row.try_get("closed_at")?,
-    })
+    from_row! { row, Room { room_id, uid, name, club_id, invite_only, created_at, closed_at } }
 }
 
 pub(crate) async fn insert_room<'c, E>(executor: E, room: &Room) -> RepoResult<()>
@@ -140,9 +132,8 @@ async fn close_room(db: Db, m: CloseRoom) -> RepoResult<bool> {
         sqlx::query("UPDATE rooms SET closed_at = $1 WHERE room_id = $2 AND closed_at IS NULL")
             .bind(m.now)
             .bind(m.room_id.as_str())
-            .execute(db.pool())
-            .await?
-            .rows_affected();
+            .changed(&db)
+            .await?;
     Ok(done == 1)
 }
 
@@ -159,24 +150,20 @@ pub struct ListRoomsFor {
 }
 
 async fn list_rooms_for(db: Db, m: ListRoomsFor) -> RepoResult<Vec<Room>> {
-    let (t, id) = m.page.bounds();
     let sql = format!(
-        "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.closed_at IS NULL AND {} AND ( \
+        "SELECT {ROOM_COLUMNS} FROM rooms r WHERE r.closed_at IS NULL AND ( \
              r.uid = $1 \
           OR (r.invite_only = 0 AND r.club_id IN (SELECT club_id FROM club_members WHERE uid = $1)) \
           OR r.room_id IN (SELECT room_id FROM room_invites WHERE uid = $1) \
           OR r.room_id IN (SELECT e.room_id FROM events e WHERE e.room_id IS NOT NULL AND (e.uid = $1 \
                 OR e.event_id IN (SELECT event_id FROM event_members WHERE uid = $1) \
                 OR e.event_id IN (SELECT event_id FROM event_subscribers WHERE uid = $1)))) \
-         ORDER BY r.created_at DESC, r.room_id DESC LIMIT $4",
-        keyset("r.created_at", "r.room_id", 2, 3)
+         AND {}",
+        newest_first("r.created_at", "r.room_id", 1)
     );
-    let rows = sqlx::query(&sql)
-        .bind(m.uid.as_str())
-        .bind(t)
-        .bind(id)
-        .bind(m.page.count)
-        .fetch_all(db.pool())
+    let rows = m
+        .page
+        .fetch(&db, sqlx::query(&sql).bind(m.uid.as_str()))
         .await?;
     rows.iter().map(room).collect()
 }
@@ -199,7 +186,7 @@ async fn get_or_create_room_cache(db: Db, m: GetOrCreateRoomCache) -> RepoResult
         .bind(m.room_id.as_str())
         .bind(m.uid.as_str())
         .bind(m.now)
-        .execute(db.pool())
+        .run(&db)
         .await?;
     let id: String =
         sqlx::query_scalar("SELECT room_cache_id FROM room_caches WHERE room_id = $1 AND uid = $2")
@@ -223,13 +210,8 @@ async fn find_room_cache(db: Db, m: FindRoomCache) -> RepoResult<Option<(RoomId,
         .bind(m.room_cache_id.as_str())
         .fetch_optional(db.pool())
         .await?;
-    row.map(|r| {
-        Ok((
-            RoomId::parse(&r.try_get::<String, _>("room_id")?)?,
-            Uid::parse(&r.try_get::<String, _>("uid")?)?,
-        ))
-    })
-    .transpose()
+    row.map(|r| Ok((column(&r, "room_id")?, column(&r, "uid")?)))
+        .transpose()
 }
 
 /// Who holds a role in a room: invited, allowed to speak, removed by the host.
@@ -310,8 +292,7 @@ async fn set_speaker(db: Db, m: SetSpeaker) -> RepoResult<()> {
             .bind(m.room_id.as_str())
             .bind(m.uid.as_str())
     };
-    query.execute(db.pool()).await?;
-    Ok(())
+    query.run(&db).await
 }
 
 /// The host removes `uid` from a room: recorded (deny list), speaker role dropped.

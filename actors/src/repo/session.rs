@@ -2,9 +2,9 @@
 //! revoked at logout.
 
 use actix::Message;
-use sqlx::Row;
 
-use super::{repo_handlers, RepoResult};
+use super::row::from_row;
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::{SessionId, Uid};
 
@@ -37,9 +37,8 @@ async fn create_session(db: Db, msg: CreateSession) -> RepoResult<()> {
     .bind(msg.client_type)
     .bind(msg.now)
     .bind(msg.expire_at)
-    .execute(db.pool())
-    .await?;
-    Ok(())
+    .run(&db)
+    .await
 }
 
 /// A session as the authentication layer sees it, with its account's state.
@@ -71,7 +70,7 @@ pub struct FindSession {
 
 async fn find_session(db: Db, msg: FindSession) -> RepoResult<Option<SessionRecord>> {
     let row = sqlx::query(
-        "SELECT s.session_id, s.uid, s.access_secret, s.expire_at, s.revoked_at, a.frozen, \
+        "SELECT s.session_id, s.uid, s.access_secret, s.expire_at, s.revoked_at, a.frozen AS account_frozen, \
          (SELECT COUNT(*) FROM profiles p WHERE p.uid = s.uid) AS has_profile \
          FROM sessions s JOIN accounts a ON a.uid = s.uid WHERE s.session_id = $1",
     )
@@ -79,15 +78,9 @@ async fn find_session(db: Db, msg: FindSession) -> RepoResult<Option<SessionReco
     .fetch_optional(db.pool())
     .await?;
     row.map(|row| {
-        Ok(SessionRecord {
-            session_id: SessionId::parse(&row.try_get::<String, _>("session_id")?)?,
-            uid: Uid::parse(&row.try_get::<String, _>("uid")?)?,
-            access_secret: row.try_get("access_secret")?,
-            expire_at: row.try_get("expire_at")?,
-            revoked_at: row.try_get("revoked_at")?,
-            account_frozen: row.try_get::<i64, _>("frozen")? != 0,
-            has_profile: row.try_get::<i64, _>("has_profile")? > 0,
-        })
+        from_row! { &row, SessionRecord {
+            session_id, uid, access_secret, expire_at, revoked_at, account_frozen, has_profile,
+        } }
     })
     .transpose()
 }
@@ -108,9 +101,8 @@ async fn revoke_session(db: Db, msg: RevokeSession) -> RepoResult<bool> {
     )
     .bind(msg.now)
     .bind(msg.session_id.as_str())
-    .execute(db.pool())
-    .await?
-    .rows_affected();
+    .changed(&db)
+    .await?;
     Ok(done == 1)
 }
 

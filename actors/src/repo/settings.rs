@@ -2,7 +2,7 @@
 
 use actix::Message;
 
-use super::{repo_handlers, RepoResult};
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 
 /// Returns the stored value of `key`, storing `value_if_absent` first when
@@ -25,7 +25,7 @@ async fn get_or_init_setting(db: Db, msg: GetOrInitSetting) -> RepoResult<String
     .bind(&msg.key)
     .bind(&msg.value_if_absent)
     .bind(msg.now)
-    .execute(db.pool())
+    .run(&db)
     .await?;
     let value: String = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
         .bind(&msg.key)

@@ -1,12 +1,12 @@
 //! Blocks and cards (名片) between users.
 
 use actix::Message;
-use sqlx::Row;
 
 use super::message::{insert_messages, Delivery, NewMessage};
-use super::page::{keyset, PageQuery};
+use super::page::{newest_first, PageQuery};
 use super::profile::{user_view, UserView, USER_VIEW_COLUMNS};
-use super::{repo_handlers, RepoResult};
+use super::row::from_row;
+use super::{repo_handlers, RepoResult, Statement};
 use crate::db::Db;
 use crate::ids::Uid;
 
@@ -36,9 +36,8 @@ async fn block(db: Db, m: Block) -> RepoResult<()> {
         .bind(m.uid.as_str())
         .bind(m.target.as_str())
         .bind(m.now)
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// `uid` unblocks `target` (idempotent).
@@ -55,9 +54,8 @@ async fn unblock(db: Db, m: Unblock) -> RepoResult<()> {
     sqlx::query("DELETE FROM blocks WHERE uid = $1 AND blocked_uid = $2")
         .bind(m.uid.as_str())
         .bind(m.target.as_str())
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// Has `by` blocked `whom`?
@@ -91,37 +89,21 @@ pub struct ListBlocks {
 }
 
 async fn list_blocks(db: Db, m: ListBlocks) -> RepoResult<Vec<Entry>> {
-    let (t, id) = m.page.bounds();
     let sql = format!(
         "SELECT b.created_at AS e_created_at, {USER_VIEW_COLUMNS} FROM blocks b JOIN profiles p ON p.uid = b.blocked_uid \
-         WHERE b.uid = $1 AND {} ORDER BY b.created_at DESC, b.blocked_uid DESC LIMIT $4",
-        keyset("b.created_at", "b.blocked_uid", 2, 3)
+         WHERE b.uid = $1 AND {}",
+        newest_first("b.created_at", "b.blocked_uid", 1)
     );
-    entries(&db, &sql, &m.viewer, t, &id, m.page.count).await
+    entries(&db, &sql, &m.viewer, &m.page).await
 }
 
-async fn entries(
-    db: &Db,
-    sql: &str,
-    viewer: &Uid,
-    t: i64,
-    id: &str,
-    count: i64,
-) -> RepoResult<Vec<Entry>> {
-    let rows = sqlx::query(sql)
-        .bind(viewer.as_str())
-        .bind(t)
-        .bind(id)
-        .bind(count)
-        .fetch_all(db.pool())
+/// A page of entries: `sql` binds the viewer as `$1` and ends with [`newest_first`].
+async fn entries(db: &Db, sql: &str, viewer: &Uid, page: &PageQuery) -> RepoResult<Vec<Entry>> {
+    let rows = page
+        .fetch(db, sqlx::query(sql).bind(viewer.as_str()))
         .await?;
     rows.iter()
-        .map(|row| {
-            Ok(Entry {
-                created_at: row.try_get("e_created_at")?,
-                user: user_view(row)?,
-            })
-        })
+        .map(|row| from_row! { row, "e_", Entry { created_at; user: user_view(row)? } })
         .collect()
 }
 
@@ -175,9 +157,8 @@ async fn delete_card(db: Db, m: DeleteCard) -> RepoResult<()> {
     sqlx::query("DELETE FROM cards WHERE holder_uid = $1 AND owner_uid = $2")
         .bind(m.holder.as_str())
         .bind(m.owner.as_str())
-        .execute(db.pool())
-        .await?;
-    Ok(())
+        .run(&db)
+        .await
 }
 
 /// The cards `viewer` has received, newest first.
@@ -191,13 +172,12 @@ pub struct ListCards {
 }
 
 async fn list_cards(db: Db, m: ListCards) -> RepoResult<Vec<Entry>> {
-    let (t, id) = m.page.bounds();
     let sql = format!(
         "SELECT c0.created_at AS e_created_at, {USER_VIEW_COLUMNS} FROM cards c0 JOIN profiles p ON p.uid = c0.owner_uid \
-         WHERE c0.holder_uid = $1 AND {} ORDER BY c0.created_at DESC, c0.owner_uid DESC LIMIT $4",
-        keyset("c0.created_at", "c0.owner_uid", 2, 3)
+         WHERE c0.holder_uid = $1 AND {}",
+        newest_first("c0.created_at", "c0.owner_uid", 1)
     );
-    entries(&db, &sql, &m.viewer, t, &id, m.page.count).await
+    entries(&db, &sql, &m.viewer, &m.page).await
 }
 
 /// May `inviter` invite `invitee`: does the inviter hold the invitee's card, or

@@ -16,6 +16,7 @@ use crate::ids::Uid;
 use crate::outbound::{ConnId, Frame, Outbound, Outbox};
 use crate::repo::message::{Delivery, NewMessage};
 use crate::repo::room::{AddInvite, CloseRoom, LoadRoomRoles, RemoveFromRoom, Room, SetSpeaker};
+use crate::repo::{RepoActor, RepoResult};
 
 type Reply<T> = ResponseActFuture<RoomActor, Result<T, RoomError>>;
 
@@ -24,6 +25,9 @@ fn ready<T: 'static>(result: Result<T, RoomError>) -> Reply<T> {
 }
 
 type Proposal = Pin<Box<dyn Future<Output = Result<Outcome, RoomError>>>>;
+
+/// What a host's change answers (see [`RoomActor::persist_then`]).
+type HostReply = AtomicResponse<RoomActor, Result<(), RoomError>>;
 
 impl RoomActor {
     /// Proposes `event` (made by `op` on `uid`) to Redis.
@@ -54,6 +58,46 @@ impl RoomActor {
                 ready(Ok(true))
             }
         }
+    }
+
+    /// [`make`](Self::make), answering only whether it worked.
+    fn make_quiet(
+        &mut self,
+        ctx: &mut Context<Self>,
+        op: Op,
+        uid: &Uid,
+        event: RoomEvent,
+    ) -> Reply<()> {
+        Box::pin(self.make(ctx, op, uid, event).map(|r, _, _| r.map(drop)))
+    }
+
+    /// A host's change: writes `persist` (unless the checks that made it
+    /// failed) through the repository, then `then` applies it and makes its
+    /// event. A failed write changes nothing. The whole runs before the room
+    /// handles another message.
+    fn persist_then<M, T>(
+        &mut self,
+        persist: Result<M, RoomError>,
+        then: impl FnOnce(&mut Self, &mut Context<Self>) -> Reply<()> + 'static,
+    ) -> HostReply
+    where
+        M: Message<Result = RepoResult<T>> + Send + 'static,
+        T: Send + 'static,
+        RepoActor: Handler<M>,
+    {
+        let persist = match persist {
+            Ok(persist) => persist,
+            Err(e) => return AtomicResponse::new(ready(Err(e))),
+        };
+        let repo = self.repo.clone();
+        AtomicResponse::new(Box::pin(
+            async move { repo.run(persist).await }
+                .into_actor(self)
+                .then(move |result, act, ctx| match result {
+                    Ok(_) => then(act, ctx),
+                    Err(e) => ready(Err(e.into())),
+                }),
+        ))
     }
 }
 
@@ -331,10 +375,7 @@ impl Handler<Leave> for RoomActor {
             uid: msg.uid.clone(),
             reason: LeaveReason::Left,
         };
-        Box::pin(
-            self.make(ctx, Op::Leave, &msg.uid, event)
-                .map(|changed, _, _| changed.map(|_| ())),
-        )
+        self.make_quiet(ctx, Op::Leave, &msg.uid, event)
     }
 }
 
@@ -385,10 +426,10 @@ pub struct ChangeSpeaker {
 }
 
 impl Handler<ChangeSpeaker> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
+    type Result = HostReply;
 
     fn handle(&mut self, msg: ChangeSpeaker, _: &mut Self::Context) -> Self::Result {
-        let check = self
+        let persist = self
             .host_only(&msg.by, "only the host can change who speaks")
             .and_then(|()| {
                 if msg.uid == self.room.uid {
@@ -397,41 +438,29 @@ impl Handler<ChangeSpeaker> for RoomActor {
                 if msg.allowed && !self.members.contains_key(&msg.uid) {
                     return Err(RoomError::BadRequest("uid is not a member of this room"));
                 }
-                Ok(())
+                Ok(SetSpeaker {
+                    room_id: self.room.room_id.clone(),
+                    uid: msg.uid.clone(),
+                    by: msg.by,
+                    allowed: msg.allowed,
+                    now: self.clock.now_ms(),
+                })
             });
-        if let Err(e) = check {
-            return AtomicResponse::new(ready(Err(e)));
-        }
-        let repo = self.repo.clone();
-        let persist = SetSpeaker {
-            room_id: self.room.room_id.clone(),
-            uid: msg.uid.clone(),
-            by: msg.by,
-            allowed: msg.allowed,
-            now: self.clock.now_ms(),
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .then(move |result, act, ctx| {
-                    if let Err(e) = result {
-                        return ready(Err(e.into()));
-                    }
-                    let uid = msg.uid;
-                    if msg.allowed == act.speakers.contains(&uid) {
-                        return ready(Ok(()));
-                    }
-                    let (op, event) = if msg.allowed {
-                        (Op::SpeakerOn, RoomEvent::SpeakerAdded { uid: uid.clone() })
-                    } else {
-                        (
-                            Op::SpeakerOff,
-                            RoomEvent::SpeakerRemoved { uid: uid.clone() },
-                        )
-                    };
-                    Box::pin(act.make(ctx, op, &uid, event).map(|r, _, _| r.map(|_| ())))
-                }),
-        ))
+        self.persist_then(persist, move |act, ctx| {
+            let uid = msg.uid;
+            if msg.allowed == act.speakers.contains(&uid) {
+                return ready(Ok(()));
+            }
+            let (op, event) = if msg.allowed {
+                (Op::SpeakerOn, RoomEvent::SpeakerAdded { uid: uid.clone() })
+            } else {
+                (
+                    Op::SpeakerOff,
+                    RoomEvent::SpeakerRemoved { uid: uid.clone() },
+                )
+            };
+            act.make_quiet(ctx, op, &uid, event)
+        })
     }
 }
 
@@ -446,51 +475,35 @@ pub struct RemoveMember {
 }
 
 impl Handler<RemoveMember> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
+    type Result = HostReply;
 
     fn handle(&mut self, msg: RemoveMember, _: &mut Self::Context) -> Self::Result {
-        let check = self
+        let persist = self
             .host_only(&msg.by, "only the host can remove members")
             .and_then(|()| {
                 if msg.uid == self.room.uid {
-                    Err(RoomError::BadRequest("the host cannot be removed"))
-                } else {
-                    Ok(())
+                    return Err(RoomError::BadRequest("the host cannot be removed"));
                 }
+                Ok(RemoveFromRoom {
+                    room_id: self.room.room_id.clone(),
+                    uid: msg.uid.clone(),
+                    by: msg.by.clone(),
+                    now: self.clock.now_ms(),
+                })
             });
-        if let Err(e) = check {
-            return AtomicResponse::new(ready(Err(e)));
-        }
-        let repo = self.repo.clone();
-        let persist = RemoveFromRoom {
-            room_id: self.room.room_id.clone(),
-            uid: msg.uid.clone(),
-            by: msg.by.clone(),
-            now: self.clock.now_ms(),
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .then(move |result, act, ctx| {
-                    if let Err(e) = result {
-                        return ready(Err(e.into()));
-                    }
-                    act.removed.insert(msg.uid.clone());
-                    act.speakers.remove(&msg.uid);
-                    let event = RoomEvent::MemberRemoved {
-                        uid: msg.uid.clone(),
-                        by: msg.by,
-                    };
-                    if act.shared.is_none() && !act.members.contains_key(&msg.uid) {
-                        return ready(Ok(()));
-                    }
-                    // The removed member's connections hear it too, then are detached.
-                    Box::pin(
-                        act.make(ctx, Op::Remove, &msg.uid, event)
-                            .map(|r, _, _| r.map(|_| ())),
-                    )
-                }),
-        ))
+        self.persist_then(persist, move |act, ctx| {
+            act.removed.insert(msg.uid.clone());
+            act.speakers.remove(&msg.uid);
+            if act.shared.is_none() && !act.members.contains_key(&msg.uid) {
+                return ready(Ok(()));
+            }
+            let event = RoomEvent::MemberRemoved {
+                uid: msg.uid.clone(),
+                by: msg.by,
+            };
+            // The removed member's connections hear it too, then are detached.
+            act.make_quiet(ctx, Op::Remove, &msg.uid, event)
+        })
     }
 }
 
@@ -588,31 +601,18 @@ pub struct Close {
 }
 
 impl Handler<Close> for RoomActor {
-    type Result = AtomicResponse<Self, Result<(), RoomError>>;
+    type Result = HostReply;
 
     fn handle(&mut self, msg: Close, _: &mut Self::Context) -> Self::Result {
-        if let Err(e) = self.host_only(&msg.by, "only the host can close the room") {
-            return AtomicResponse::new(ready(Err(e)));
-        }
-        let now = self.clock.now_ms();
-        let repo = self.repo.clone();
-        let persist = CloseRoom {
-            room_id: self.room.room_id.clone(),
-            now,
-        };
-        AtomicResponse::new(Box::pin(
-            async move { repo.run(persist).await }
-                .into_actor(self)
-                .then(move |result, act, ctx| {
-                    if let Err(e) = result {
-                        return ready(Err(e.into()));
-                    }
-                    let by = msg.by.clone();
-                    Box::pin(
-                        act.make(ctx, Op::Close, &by, RoomEvent::Closed { by: msg.by })
-                            .map(|r, _, _| r.map(|_| ())),
-                    )
-                }),
-        ))
+        let persist = self
+            .host_only(&msg.by, "only the host can close the room")
+            .map(|()| CloseRoom {
+                room_id: self.room.room_id.clone(),
+                now: self.clock.now_ms(),
+            });
+        self.persist_then(persist, move |act, ctx| {
+            let by = msg.by.clone();
+            act.make_quiet(ctx, Op::Close, &by, RoomEvent::Closed { by: msg.by })
+        })
     }
 }
