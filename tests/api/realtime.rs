@@ -9,7 +9,6 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use crate::helpers::*;
-use crate::ws::*;
 
 fn id(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap().to_owned()

@@ -360,7 +360,7 @@ async fn invite(node: &Node, room: &str, host: &Session, whom: &Session) {
 }
 
 /// JPush pushes addressed to `registration_id`.
-fn pushes_to(jpush: &FakeHttp, registration_id: &str) -> Vec<Seen> {
+fn pushes_to(jpush: &FakeService, registration_id: &str) -> Vec<Seen> {
     jpush
         .requests("/v3/push")
         .into_iter()
@@ -374,7 +374,7 @@ fn pushes_to(jpush: &FakeHttp, registration_id: &str) -> Vec<Seen> {
 
 /// Waits for a push to `registration_id`, lets 1.5 s pass for any duplicate
 /// (another node pushing too), and answers the one push there must be.
-async fn the_one_push(jpush: &FakeHttp, registration_id: &str, who: &str) -> Seen {
+async fn the_one_push(jpush: &FakeService, registration_id: &str, who: &str) -> Seen {
     assert!(
         eventually(WAIT, || async {
             !pushes_to(jpush, registration_id).is_empty()
@@ -434,7 +434,11 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
     else {
         return;
     };
-    let jpush = FakeHttp::start(r#"{"sendno":"0","msg_id":"54043192223"}"#).await;
+    let jpush = FakeService::answering(Reply::json_text(
+        200,
+        r#"{"sendno":"0","msg_id":"54043192223"}"#,
+    ))
+    .await;
     let cluster = Cluster::start(
         &env,
         Spec {
@@ -532,7 +536,7 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
 }
 
 /// The code of the newest SMS the gateway got for `mobile`.
-fn last_code(sms: &FakeHttp, mobile: &str) -> Option<String> {
+fn last_code(sms: &FakeService, mobile: &str) -> Option<String> {
     sms.requests("/sms/send").iter().rev().find_map(|r| {
         let v = r.json();
         (v["mobile"] == mobile).then(|| v["code"].as_str().unwrap_or_default().to_owned())
@@ -540,7 +544,7 @@ fn last_code(sms: &FakeHttp, mobile: &str) -> Option<String> {
 }
 
 /// SMS the gateway got for `mobile`.
-fn sms_count(sms: &FakeHttp, mobile: &str) -> usize {
+fn sms_count(sms: &FakeService, mobile: &str) -> usize {
     sms.requests("/sms/send")
         .iter()
         .filter(|r| r.json()["mobile"] == mobile)
@@ -575,7 +579,7 @@ async fn the_signing_replay_window_and_captcha_codes_are_shared_by_the_nodes() {
     else {
         return;
     };
-    let sms = FakeHttp::start(r#"{"ok":true}"#).await;
+    let sms = FakeService::answering(Reply::json_text(200, r#"{"ok":true}"#)).await;
     let cluster = Cluster::start(
         &env,
         Spec {
@@ -613,12 +617,13 @@ async fn the_signing_replay_window_and_captcha_codes_are_shared_by_the_nodes() {
     let url = a.ws_url(&ann);
     let mut first_socket = WsClient::try_connect(&url, "a")
         .await
-        .unwrap_or_else(|(status, body)| panic!("the fresh URL on A: HTTP {status}: {body}"));
+        .unwrap_or_else(|r| panic!("the fresh URL on A: HTTP {}: {}", r.status, r.body));
     let elsewhere = url.replacen(&a.addr.to_string(), &b.addr.to_string(), 1);
     match WsClient::try_connect(&elsewhere, "b").await {
         Ok(_) => panic!("the URL used on A opened a socket on B"),
-        Err((status, body)) => {
-            assert_eq!(status, 401, "{body}");
+        Err(refused) => {
+            let body = &refused.body;
+            assert_eq!(refused.status, 401, "{body}");
             assert_eq!(body["status"], 0, "{body}");
         }
     }
