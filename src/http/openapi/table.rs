@@ -94,7 +94,7 @@ impl Auth {
     pub(crate) fn statuses(self) -> &'static [u16] {
         match self {
             Self::Signed | Self::User | Self::Profiled => &[400, 401, 413, 415, 429, 500, 503],
-            Self::H5 => &[400, 401, 413, 415, 500, 503],
+            Self::H5 => &[400, 401, 413, 415, 429, 500, 503],
             Self::Socket => &[400, 401, 500, 503],
             Self::H5Query => &[400, 401, 404, 500, 503],
             Self::None => &[500],
@@ -790,6 +790,7 @@ pub const ROUTES: &[RouteDoc] = &[
         params: &[P_ROOM],
         reply: envelope(Res::Schema("RoomCacheId"), "Success"),
         codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
+        errors: &[403],
         ..BASE
     },
     RouteDoc {

@@ -24,7 +24,9 @@
 //! Not checked, explicitly: responses that are not JSON (HTML pages, images,
 //! web and docs assets, redirects and upgrades without a body) and the routes
 //! of [`UNDOCUMENTED`]. A JSON response of any other route the document does
-//! not name fails.
+//! not name fails, except the 404 envelope of the unknown paths of [`PROBES`]
+//! and the 405 envelope of a documented path called with another method,
+//! both checked against the document's `NotFound`/`MethodNotAllowed`.
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex};
@@ -33,8 +35,13 @@ use jsonschema::Validator;
 use serde_json::{json, Map, Value};
 
 /// Paths the document does not name on purpose, with why; their JSON
-/// answers are not checked. (method, path, why)
+/// answers are not checked: (method or `*`, exact path, why). None so far:
+/// every route that answers JSON is documented.
 pub const UNDOCUMENTED: &[(&str, &str, &str)] = &[];
+
+/// Paths no route serves, which tests call to see the 404 envelope; their
+/// answers are checked against `#/components/responses/NotFound`.
+pub const PROBES: &[(&str, &str)] = &[("GET", "/nope"), ("GET", "/no/such/route")];
 
 static CHECKER: LazyLock<Checker> =
     LazyLock::new(|| Checker::new(huddle::http::openapi::document()));
@@ -77,14 +84,29 @@ impl Checker {
         }
     }
 
-    /// The path template and operation of `method` `path`.
-    fn operation(&self, method: &str, path: &str) -> Option<(&str, &Value)> {
+    /// The path template of `path` and its operation for `method`:
+    /// `Ok(None)` when a template matches but has no such method.
+    fn operation(&self, method: &str, path: &str) -> Option<(&str, Option<&Value>)> {
         let paths = self.doc.get("paths")?.as_object()?;
         let segments: Vec<&str> = path.split('/').collect();
-        let mut best: Option<(usize, &str, &Value)> = None;
+        let mut best: Option<(usize, &str, Option<&Value>)> = None;
         for (template, item) in paths {
+            let op = item.get(method.to_ascii_lowercase());
+            // `{key:.+}` as actix registers it: the last parameter takes the rest.
+            let tail = item.as_object().is_some_and(|ops| {
+                ops.values().any(|o| {
+                    o["x-actix-pattern"]
+                        .as_str()
+                        .is_some_and(|p| p.ends_with(":.+}") || p.ends_with(":.*}"))
+                })
+            });
             let parts: Vec<&str> = template.split('/').collect();
-            if parts.len() != segments.len() {
+            let fits_len = if tail {
+                segments.len() >= parts.len()
+            } else {
+                segments.len() == parts.len()
+            };
+            if !fits_len {
                 continue;
             }
             let mut literal = 0;
@@ -96,10 +118,8 @@ impl Checker {
                     p == s
                 }
             });
-            let Some(op) = item.get(method.to_ascii_lowercase()) else {
-                continue;
-            };
-            if fits && best.is_none_or(|(n, _, _)| literal > n) {
+            let better = best.is_none_or(|(n, _, o)| (op.is_some(), literal) > (o.is_some(), n));
+            if fits && better {
                 best = Some((literal, template.as_str(), op));
             }
         }
@@ -134,16 +154,38 @@ impl Checker {
         }
         let body: Value =
             serde_json::from_str(body).map_err(|e| format!("Content-Type is JSON but: {e}"))?;
-        let Some((template, op)) = self.operation(method, path) else {
-            if UNDOCUMENTED
+        let (template, op) = match self.operation(method, path) {
+            Some((template, Some(op))) => (template, op),
+            // A documented path called with another method: the 405 envelope.
+            Some((template, None)) if status == 405 => {
+                return self.check_failure(
+                    &format!("{method} {template}"),
+                    "MethodNotAllowed",
+                    &body,
+                );
+            }
+            Some((template, None)) => {
+                return Err(format!(
+                    "{template} has no {method} in the document (HTTP {status})"
+                ));
+            }
+            None if PROBES
                 .iter()
-                .any(|(m, p, _)| (*m == "*" || m.eq_ignore_ascii_case(method)) && *p == path)
+                .any(|(m, p)| m.eq_ignore_ascii_case(method) && *p == path) =>
+            {
+                return self.check_failure(&format!("{method} {path}"), "NotFound", &body);
+            }
+            None if UNDOCUMENTED
+                .iter()
+                .any(|(m, p, _)| (*m == "*" || m.eq_ignore_ascii_case(method)) && *p == path) =>
             {
                 return Ok(());
             }
-            return Err(format!(
-                "{method} {path} answered JSON but the document has no such operation"
-            ));
+            None => {
+                return Err(format!(
+                    "{method} {path} answered JSON but the document has no such operation"
+                ));
+            }
         };
         let responses = &op["responses"];
         let response = responses
@@ -164,10 +206,24 @@ impl Checker {
                 "{method} {template}: status {status} is documented without JSON content"
             ));
         };
-        let key = format!("{method} {template} {status}");
-        let validator = self.validator(&key, schema)?;
+        self.validate(&format!("{method} {template} {status}"), schema, &body)
+    }
+
+    /// Checks `body` against `#/components/responses/{name}` (a protocol failure).
+    fn check_failure(&self, what: &str, name: &str, body: &Value) -> Result<(), String> {
+        let schema = self
+            .doc
+            .pointer(&format!(
+                "/components/responses/{name}/content/application~1json/schema"
+            ))
+            .ok_or_else(|| format!("{what}: the document has no response {name}"))?;
+        self.validate(&format!("{what} ({name})"), schema, body)
+    }
+
+    fn validate(&self, key: &str, schema: &Value, body: &Value) -> Result<(), String> {
+        let validator = self.validator(key, schema)?;
         let errors: Vec<String> = validator
-            .iter_errors(&body)
+            .iter_errors(body)
             .map(|e| format!("{e} (at {})", e.instance_path()))
             .collect();
         if errors.is_empty() {
