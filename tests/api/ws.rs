@@ -1,3 +1,2 @@
 //! The WebSocket client of the shared test kit (`huddle_test_support::ws`).
-pub use huddle_test_support::client::signed_ws_url;
 pub use huddle_test_support::ws::*;

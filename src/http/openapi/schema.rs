@@ -703,6 +703,11 @@ pub(crate) fn component_schemas() -> Map<String, Value> {
             vec![
                 ("status", text("ready.", "ready")),
                 ("database", text("up.", "up")),
+                ("redis?", text("up; only with HUDDLE_REDIS_URL.", "up")),
+                (
+                    "node?",
+                    text("This node's id; only with HUDDLE_REDIS_URL.", "a"),
+                ),
             ],
         ),
     );

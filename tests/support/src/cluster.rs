@@ -346,9 +346,14 @@ fn read_lines(stream: impl Read + Send + 'static, log: Arc<Mutex<Vec<String>>>) 
 
 impl Process {
     /// Spawns `cmd` (the binary or a wrapper that execs it, logging JSON) and
-    /// waits up to `within` for its `listening` line; panics with its output
-    /// when it exits or does not listen in time.
-    pub async fn start(mut cmd: Command, what: &str, within: Duration) -> Self {
+    /// waits up to 60 s for its `listening` line.
+    pub fn start(cmd: Command) -> Self {
+        Self::start_within(cmd, "huddle", Duration::from_secs(60))
+    }
+
+    /// Like [`Process::start`], waiting up to `within`; panics with the
+    /// output of `what` when it exits or does not listen in time.
+    pub fn start_within(mut cmd: Command, what: &str, within: Duration) -> Self {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -377,7 +382,7 @@ impl Process {
             if exited.is_some() || Instant::now() > deadline {
                 let _ = child.kill();
                 let _ = child.wait();
-                tokio::time::sleep(Duration::from_millis(200)).await;
+                std::thread::sleep(Duration::from_millis(200));
                 let lines = log.lock().map(|l| l.join("\n")).unwrap_or_default();
                 panic!(
                     "{what} did not start ({}); its output:\n{lines}",
@@ -385,13 +390,50 @@ impl Process {
                         .to_string())
                 );
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
+            std::thread::sleep(Duration::from_millis(10));
         }
     }
 
     /// The log so far.
     pub fn lines(&self) -> Vec<String> {
         self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// The log so far, one text.
+    pub fn log_text(&self) -> String {
+        self.lines().join("\n")
+    }
+
+    /// SIGKILL (std's `Child::kill` on unix), then reaps the process.
+    pub fn kill9(&mut self) {
+        self.child.kill().expect("SIGKILL delivered");
+        let status = self.child.wait().expect("reaped");
+        assert!(
+            !status.success(),
+            "a SIGKILLed server cannot exit 0: {status}"
+        );
+    }
+
+    /// The process's resident memory and its peak so far, in KiB
+    /// (`VmRSS`, `VmHWM` of `/proc/<pid>/status`).
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .expect("/proc/<pid>/status of the server");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name} in /proc/<pid>/status"))
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
@@ -432,7 +474,7 @@ impl Node {
     /// Spawns the binary and waits for its `listening` line.
     pub async fn spawn(config: NodeConfig) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
-        let process = Self::launch(&config, &dir).await;
+        let process = Self::launch(&config, &dir);
         Self {
             id: config.id.clone(),
             addr: process.addr,
@@ -446,7 +488,7 @@ impl Node {
         }
     }
 
-    async fn launch(config: &NodeConfig, dir: &tempfile::TempDir) -> Process {
+    fn launch(config: &NodeConfig, dir: &tempfile::TempDir) -> Process {
         let mut cmd = huddle_command();
         cmd.current_dir(dir.path())
             .env("HUDDLE_HTTP_ADDR", "127.0.0.1:0")
@@ -454,7 +496,7 @@ impl Node {
             .env("HUDDLE_LOG_FORMAT", "json")
             .env("HUDDLE_NODE_ID", &config.id)
             .envs(config.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        Process::start(cmd, &format!("node {}", config.id), Duration::from_secs(30)).await
+        Process::start_within(cmd, &format!("node {}", config.id), Duration::from_secs(30))
     }
 
     /// kill -9: no graceful shutdown, sockets are reset by the kernel.
@@ -468,7 +510,7 @@ impl Node {
     /// Starts the process again (same settings, new port).
     pub async fn restart(&mut self) {
         self.kill();
-        let process = Self::launch(&self.config, &self.dir).await;
+        let process = Self::launch(&self.config, &self.dir);
         self.addr = process.addr;
         self.process = Some(process);
     }
