@@ -294,9 +294,7 @@ async fn world(suite: &mut Suite<'_>, shared: &HashMap<&'static str, String>) ->
     for p in [&m, &b, &i] {
         app.join_club(&p.session, &k).await;
     }
-    app.post(&format!("/user/{}/block", b.session.uid))
-        .user(&h.session)
-        .send()
+    app.post_as(&h.session, &format!("/user/{}/block", b.session.uid))
         .await
         .ok();
     let room = app.create_room(&h.session, "Room", &k).await;
@@ -508,11 +506,7 @@ async fn authorization_matrix() {
     app.clock
         .advance(i64::from(app.config.session_ttl_days) * 24 * 3600 * 1000);
     let revoked = suite.person("Revoked").await;
-    app.post("/account/logout")
-        .user(&revoked.session)
-        .send()
-        .await
-        .ok();
+    app.post_as(&revoked.session, "/account/logout").await.ok();
     let frozen = suite.person("Frozen").await;
     let out = app.cli(&["account", "freeze", &frozen.session.uid]);
     assert!(
@@ -739,11 +733,7 @@ async fn mass_assignment_is_never_written() {
         "mobile, country code and frozen stay as they were"
     );
     // the session still works: the account was not frozen through `frozen`/`status`
-    app.get("/user/message/unread_total")
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.get_as(&a, "/user/message/unread_total").await.ok();
 
     // -- club create ----------------------------------------------------------
     let call = app
@@ -768,9 +758,7 @@ async fn mass_assignment_is_never_written() {
     assert_eq!(club["memberTotal"], 1, "{club}");
     assert_eq!(club["createTime"], now, "{club}");
     assert_eq!(club["joined"], 1, "{club}");
-    app.get(&format!("/club/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/club/{FAKE_ID}"))
         .await
         .business(500000);
     // Bob was not made a member (nor the owner) of it
@@ -821,15 +809,11 @@ async fn mass_assignment_is_never_written() {
     assert_eq!(room["clubId"], club_id.as_str(), "{room}");
     // not closed: the host can still take a token
     app.room_token(&a, &room_id).await;
-    app.get(&format!("/room/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/room/{FAKE_ID}"))
         .await
         .business(400000);
     // Bob is not its host
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{room_id}/close"))
         .await
         .protocol(403, "Forbidden");
 
@@ -867,9 +851,7 @@ async fn mass_assignment_is_never_written() {
     };
     let e = app.get(&format!("/event/{event_id}")).user(&a).send().await;
     check_event(e.ok());
-    app.get(&format!("/event/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/event/{FAKE_ID}"))
         .await
         .business(600000);
 
@@ -893,9 +875,7 @@ async fn mass_assignment_is_never_written() {
     let e = app.get(&format!("/event/{event_id}")).user(&a).send().await;
     check_event(e.ok());
     // ownership did not move to Bob
-    app.delete(&format!("/event/{event_id}"))
-        .user(&b)
-        .send()
+    app.delete_as(&b, &format!("/event/{event_id}"))
         .await
         .protocol(403, "Forbidden");
 }

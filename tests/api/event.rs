@@ -261,9 +261,7 @@ async fn get_event_and_notify() {
         assert_eq!(call.user(&a).send().await.business(600000), NO_SUCH_EVENT);
     }
     for bad in ["nothex", "ABCDEFABCDEFABCDEFABCDEFABCDEF12", "abc"] {
-        app.get(&format!("/event/{bad}"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/event/{bad}"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -341,24 +339,16 @@ async fn another_user_cannot_edit_delete_or_start_my_event() {
         .send()
         .await
         .protocol(403, "Forbidden");
-    app.delete(&format!("/event/{e}"))
-        .user(&b)
-        .send()
+    app.delete_as(&b, &format!("/event/{e}"))
         .await
         .protocol(403, "Forbidden");
-    app.post(&format!("/event/{e}/start"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/event/{e}/start"))
         .await
         .protocol(403, "Forbidden");
     let got = app.get(&format!("/event/{e}")).user(&a).send().await;
     assert_eq!(got.ok(), &created, "unchanged, not started, not deleted");
     // B may subscribe, like anyone
-    app.post(&format!("/event/{e}/notify"))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/event/{e}/notify")).await.ok();
 }
 
 #[actix_web::test]
@@ -487,11 +477,7 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
         .await;
     let e = id(&created, "eventId");
     for s in [&sub, &both] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/event/{e}/notify")).await.ok();
     }
     app.clock.advance(500);
     let started_at = app.clock_now();
@@ -582,11 +568,7 @@ async fn reminders_fire_once_when_the_clock_reaches_event_time() {
         "eventId",
     );
     for s in [&sub, &both] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/event/{e}/notify")).await.ok();
     }
     let s1 = id(
         &app.create_event(&sentinel, "S1", t0 + 50_000, &[&sentinel.uid])
@@ -666,16 +648,8 @@ async fn deleted_events_send_no_reminder() {
         .await,
         "eventId",
     );
-    app.post(&format!("/event/{e}/notify"))
-        .user(&sub)
-        .send()
-        .await
-        .ok();
-    app.delete(&format!("/event/{e}"))
-        .user(&creator)
-        .send()
-        .await
-        .ok();
+    app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
+    app.delete_as(&creator, &format!("/event/{e}")).await.ok();
     let s1 = id(
         &app.create_event(&sentinel, "S1", t0 + 60_000, &[&sentinel.uid])
             .await,
@@ -718,11 +692,7 @@ async fn editing_event_time_reschedules_the_reminder() {
         "eventId",
     );
     for e in [&later, &sooner] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(&sub)
-            .send()
-            .await
-            .ok();
+        app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
     }
     let edit = |e: &str, when: i64| {
         app.put(&format!("/event/{e}"))

@@ -204,9 +204,7 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
     assert_eq!(after.ok()["closed"], 0);
 
     // Closed rooms are shown closed, with nobody in them.
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
     let closed = h5(&app, &format!("/h5/room/{cache_id}"), &fresh)
@@ -247,9 +245,7 @@ async fn the_live_stream_follows_joins_and_ends_with_the_room() {
     b_ws.ok("raise_hand", json!({ "roomId": room_id })).await;
     assert_eq!(watcher.next_of("room.hand_raised").await["uid"], b.uid);
 
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
     let ((code, _), frames) = watcher.until_closed().await;

@@ -839,9 +839,7 @@ async fn no_response_or_frame_carries_another_users_number() {
             .await;
         inbox.resp(Some(from), "card", &res);
     }
-    app.post(&format!("/user/{}/block", blocked.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/user/{}/block", blocked.uid))
         .await
         .ok();
 
@@ -985,9 +983,7 @@ async fn no_response_or_frame_carries_another_users_number() {
     // A member leaves and comes back while the page watches; then the room closes.
     sockets[1].ok("leave", json!({ "roomId": room_id })).await;
     app.room_token(&member, &room_id).await;
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
     let (_, frames) = watcher.until_closed().await;

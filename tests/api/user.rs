@@ -268,9 +268,7 @@ async fn get_profile_shows_blocked_for_the_viewer() {
     assert_eq!(r["nickname"], "Bob");
     assert_eq!(r["blocked"], 0);
 
-    app.post(&format!("/user/{}/block", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", b.uid))
         .await
         .ok();
     let r = app
@@ -296,9 +294,7 @@ async fn get_profile_shows_blocked_for_the_viewer() {
     assert_eq!(msg, NO_SUCH_USER);
     let bare = app.login("13800100011").await;
     assert_eq!(
-        app.get(&format!("/user/{}/profile", bare.uid))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/user/{}/profile", bare.uid))
             .await
             .business(200002),
         NO_SUCH_USER
@@ -309,9 +305,7 @@ async fn get_profile_shows_blocked_for_the_viewer() {
         "0123456789ABCDEF0123456789ABCDEF",
         "0123456789abcdef",
     ] {
-        app.get(&format!("/user/{bad}/profile"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/user/{bad}/profile"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -355,22 +349,16 @@ async fn block_and_unblock_are_idempotent() {
         .await;
     assert_eq!(r.ok()["blocked"], 0);
 
-    app.post(&format!("/user/{}/block", a.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", a.uid))
         .await
         .protocol(400, "Params Not Valid");
     assert_eq!(
-        app.post(&format!("/user/{UNKNOWN_UID}/block"))
-            .user(&a)
-            .send()
+        app.post_as(&a, &format!("/user/{UNKNOWN_UID}/block"))
             .await
             .business(200002),
         NO_SUCH_USER
     );
-    app.post("/user/NOTAUID/block")
-        .user(&a)
-        .send()
+    app.post_as(&a, "/user/NOTAUID/block")
         .await
         .protocol(400, "Params Not Valid");
 }
@@ -387,9 +375,7 @@ async fn block_list_pages_newest_first() {
             .await;
         app.clock.advance(7);
         times.push(app.clock_now());
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
         blocked.push(u.uid.clone());
@@ -435,9 +421,7 @@ async fn block_list_under_concurrent_inserts() {
     }
     for u in &users[..5] {
         app.clock.advance(5);
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
     }
@@ -450,9 +434,7 @@ async fn block_list_under_concurrent_inserts() {
     // new blocks arrive between the pages
     for u in &users[5..] {
         app.clock.advance(5);
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
     }
@@ -497,11 +479,7 @@ async fn paging_params_are_validated_on_every_list() {
     ];
     for path in lists {
         // count is required and must be an integer in 0..=100
-        app.get(path)
-            .user(&a)
-            .send()
-            .await
-            .protocol(400, "Params Not Valid");
+        app.get_as(&a, path).await.protocol(400, "Params Not Valid");
         for bad in ["101", "-1", "abc", "1.5", ""] {
             app.get(path)
                 .user(&a)
@@ -606,28 +584,20 @@ async fn send_card_refusals() {
     let app = spawn_huddle().await;
     let a = app.user("13800100052", "Alice").await;
     let b = app.user("13800100053", "Bob").await;
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/card", a.uid))
         .await
         .protocol(400, "Params Not Valid");
     assert_eq!(
-        app.post(&format!("/user/{UNKNOWN_UID}/card"))
-            .user(&a)
-            .send()
+        app.post_as(&a, &format!("/user/{UNKNOWN_UID}/card"))
             .await
             .business(200002),
         NO_SUCH_USER
     );
-    app.post("/user/xyz/card")
-        .user(&a)
-        .send()
+    app.post_as(&a, "/user/xyz/card")
         .await
         .protocol(400, "Params Not Valid");
     // B blocked A: A cannot send B a card
-    app.post(&format!("/user/{}/block", a.uid))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/user/{}/block", a.uid))
         .await
         .ok();
     let msg = app
@@ -643,11 +613,7 @@ async fn send_card_refusals() {
     );
     assert!(app.messages(&b).await.is_empty());
     // B may still send A a card (A did not block B)
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
 }
 
 #[actix_web::test]
@@ -657,23 +623,11 @@ async fn card_list_shows_send_card_and_card_total() {
     let b = app.user("13800100055", "Bob").await;
     let c = app.user("13800100056", "Carol").await;
     // A and C send B their cards; B sends A B's card
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     app.clock.advance(3);
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&c)
-        .send()
-        .await
-        .ok();
+    app.post_as(&c, &format!("/user/{}/card", b.uid)).await.ok();
     app.clock.advance(3);
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
 
     let cards = app.page(&b, "/user/card", 10, None).await;
     let list = cards["list"].as_array().unwrap();
@@ -687,9 +641,7 @@ async fn card_list_shows_send_card_and_card_total() {
     assert_eq!(alice["blocked"], 0);
 
     // how A sees B in A's block list: B holds 2 cards, A sent one of them
-    app.post(&format!("/user/{}/block", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", b.uid))
         .await
         .ok();
     let blocks = app.page(&a, "/user/block", 10, None).await;
@@ -705,11 +657,7 @@ async fn delete_card_removes_it_from_my_holder() {
     let app = spawn_huddle().await;
     let a = app.user("13800100057", "Alice").await;
     let b = app.user("13800100058", "Bob").await;
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     for _ in 0..2 {
         let res = app
             .delete(&format!("/user/{}/card", a.uid))
@@ -726,9 +674,7 @@ async fn delete_card_removes_it_from_my_holder() {
         json!([])
     );
     // deleting a card I never had is fine too
-    app.delete(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
+    app.delete_as(&a, &format!("/user/{}/card", b.uid))
         .await
         .ok();
 }
@@ -746,11 +692,7 @@ async fn card_list_under_concurrent_inserts() {
     }
     for s in &senders[..5] {
         app.clock.advance(11);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/user/{}/card", me.uid)).await.ok();
     }
     let all = app.walk(&me, "/user/card", 2, None).await;
     let want: Vec<String> = senders[..5].iter().rev().map(|s| s.uid.clone()).collect();
@@ -760,11 +702,7 @@ async fn card_list_under_concurrent_inserts() {
     let last = text(&first["list"][2]["sequenceId"]);
     for s in &senders[5..] {
         app.clock.advance(11);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/user/{}/card", me.uid)).await.ok();
     }
     let rest = app.walk(&me, "/user/card", 3, Some(last)).await;
     assert_eq!(ids(&rest, "uid"), want[3..].to_vec());
@@ -780,9 +718,7 @@ async fn messages_page_newest_first_and_are_marked_read() {
             .user(&format!("138001000{}", 71 + i), &format!("S{i}"))
             .await;
         app.clock.advance(13);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(&s)
-            .send()
+        app.post_as(&s, &format!("/user/{}/card", me.uid))
             .await
             .ok();
         senders.push(s);
@@ -911,12 +847,9 @@ async fn concurrent_reads_and_writes_of_messages_never_fail() {
             .send()
             .await
     });
-    let cards = senders.iter().map(|s| async {
-        app.post(&format!("/user/{}/card", reader.uid))
-            .user(s)
-            .send()
-            .await
-    });
+    let cards = senders
+        .iter()
+        .map(|s| async { app.post_as(s, &format!("/user/{}/card", reader.uid)).await });
     let (lists, cards) = futures_util::future::join(
         futures_util::future::join_all(lists),
         futures_util::future::join_all(cards),

@@ -334,11 +334,7 @@ impl TestApp {
 
     /// `POST /room/{id}/token`; returns the token.
     pub async fn room_token(&self, s: &Session, room_id: &str) -> String {
-        let res = self
-            .post(&format!("/room/{room_id}/token"))
-            .user(s)
-            .send()
-            .await;
+        let res = self.post_as(s, &format!("/room/{room_id}/token")).await;
         res.ok()["token"].as_str().unwrap().to_owned()
     }
 

@@ -503,6 +503,26 @@ pub trait Api: Target + Sized {
         self.call(Method::DELETE, path)
     }
 
+    /// `GET path` as `s`, signed, no other parameter.
+    async fn get_as(&self, s: &Session, path: &str) -> Resp {
+        self.get(path).user(s).send().await
+    }
+
+    /// `POST path` as `s`, signed, no other parameter.
+    async fn post_as(&self, s: &Session, path: &str) -> Resp {
+        self.post(path).user(s).send().await
+    }
+
+    /// `PUT path` as `s`, signed, no other parameter.
+    async fn put_as(&self, s: &Session, path: &str) -> Resp {
+        self.put(path).user(s).send().await
+    }
+
+    /// `DELETE path` as `s`, signed, no other parameter.
+    async fn delete_as(&self, s: &Session, path: &str) -> Resp {
+        self.delete(path).user(s).send().await
+    }
+
     /// `POST /account/login/captcha` with `mobile` and `code`.
     async fn login_with(&self, mobile: &str, code: &str) -> Resp {
         self.post("/account/login/captcha")
@@ -530,9 +550,7 @@ pub trait Api: Target + Sized {
 
     /// `POST /club/{id}/join`; returns the club.
     async fn join_club(&self, s: &Session, club_id: &str) -> Value {
-        self.post(&format!("/club/{club_id}/join"))
-            .user(s)
-            .send()
+        self.post_as(s, &format!("/club/{club_id}/join"))
             .await
             .ok()
             .clone()
@@ -540,9 +558,7 @@ pub trait Api: Target + Sized {
 
     /// `GET /club/{id}` as `s`.
     async fn club(&self, s: &Session, club_id: &str) -> Value {
-        self.get(&format!("/club/{club_id}"))
-            .user(s)
-            .send()
+        self.get_as(s, &format!("/club/{club_id}"))
             .await
             .ok()
             .clone()
@@ -562,9 +578,7 @@ pub trait Api: Target + Sized {
 
     /// `GET /room/{id}` as `s`; returns the room.
     async fn room(&self, s: &Session, room_id: &str) -> Value {
-        self.get(&format!("/room/{room_id}"))
-            .user(s)
-            .send()
+        self.get_as(s, &format!("/room/{room_id}"))
             .await
             .ok()
             .clone()
@@ -649,7 +663,7 @@ pub trait Api: Target + Sized {
 
     /// `GET /user/message/unread_total`.
     async fn unread_total(&self, s: &Session) -> i64 {
-        let res = self.get("/user/message/unread_total").user(s).send().await;
+        let res = self.get_as(s, "/user/message/unread_total").await;
         let r = res.ok();
         r.as_i64().unwrap_or_else(|| panic!("not an integer: {r}"))
     }

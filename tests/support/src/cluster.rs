@@ -571,11 +571,7 @@ impl Node {
 
     /// `POST /room/{id}/token`: the caller becomes a member.
     pub async fn room_token(&self, s: &Session, room: &str) {
-        let res = self
-            .post(&format!("/room/{room}/token"))
-            .user(s)
-            .send()
-            .await;
+        let res = self.post_as(s, &format!("/room/{room}/token")).await;
         assert!(res.ok()["token"].is_string(), "{}", res.text);
     }
 

@@ -61,6 +61,8 @@ pub fn check(
 /// A document, prepared for checking responses against it.
 pub struct Checker {
     doc: Value,
+    /// `#/components/schemas` as written.
+    components: Map<String, Value>,
     /// The component schemas, made strict, for `$defs`.
     defs: Value,
     validators: Mutex<HashMap<String, Arc<Validator>>>,
@@ -68,17 +70,18 @@ pub struct Checker {
 
 impl Checker {
     pub fn new(doc: Value) -> Self {
-        let empty = Map::new();
         let components = doc
             .pointer("/components/schemas")
             .and_then(Value::as_object)
-            .unwrap_or(&empty);
+            .cloned()
+            .unwrap_or_default();
         let defs: Map<String, Value> = components
             .iter()
-            .map(|(k, v)| (k.clone(), strict(v, components)))
+            .map(|(k, v)| (k.clone(), strict(v, &components)))
             .collect();
         Self {
             defs: Value::Object(defs),
+            components,
             doc,
             validators: Mutex::default(),
         }
@@ -237,13 +240,7 @@ impl Checker {
         if let Some(v) = self.validators.lock().unwrap().get(key) {
             return Ok(v.clone());
         }
-        let components = self
-            .doc
-            .pointer("/components/schemas")
-            .and_then(Value::as_object)
-            .cloned()
-            .unwrap_or_default();
-        let mut root = strict(schema, &components);
+        let mut root = strict(schema, &self.components);
         let root = match root.as_object_mut() {
             Some(obj) => {
                 obj.insert("$defs".into(), self.defs.clone());
