@@ -412,13 +412,7 @@ async fn block_list_pages_newest_first() {
 async fn block_list_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100030", "Me").await;
-    let mut users = Vec::new();
-    for i in 0..8 {
-        users.push(
-            app.user(&format!("138001003{:02}", 31 + i), &format!("U{i}"))
-                .await,
-        );
-    }
+    let users = app.users(13800100331, 8, "U").await;
     for u in &users[..5] {
         app.clock.advance(5);
         app.post_as(&me, &format!("/user/{}/block", u.uid))
@@ -683,13 +677,7 @@ async fn delete_card_removes_it_from_my_holder() {
 async fn card_list_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100060", "Me").await;
-    let mut senders = Vec::new();
-    for i in 0..7 {
-        senders.push(
-            app.user(&format!("138001000{}", 61 + i), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800100061, 7, "S").await;
     for s in &senders[..5] {
         app.clock.advance(11);
         app.post_as(s, &format!("/user/{}/card", me.uid)).await.ok();

@@ -101,13 +101,9 @@ async fn club_joins_through_two_nodes_keep_an_exact_member_total() {
             assert!(seen.insert(uid), "on {node}: twice: {}", f.text);
             totals.push(f["memberTotal"].as_i64().unwrap_or_default());
         }
-        let dupes: Vec<String> = sub
-            .drain_for(500)
-            .await
-            .into_iter()
-            .filter(|f| f["type"] == "club.member_joined")
-            .map(|f| f.text)
-            .collect();
+        let dupes = sub
+            .texts_for(500, |f| f["type"] == "club.member_joined")
+            .await;
         assert!(dupes.is_empty(), "on {node}: more joins: {dupes:#?}");
         assert_eq!(
             totals.iter().max().copied(),
@@ -243,13 +239,7 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
             uids == joiners,
             "on {node}: joins of users who did not join"
         );
-        let more: Vec<String> = ws
-            .drain_for(500)
-            .await
-            .into_iter()
-            .filter(|f| f["roomId"] == room.as_str())
-            .map(|f| f.text)
-            .collect();
+        let more = ws.texts_for(500, |f| f["roomId"] == room.as_str()).await;
         assert!(more.is_empty(), "on {node}: more room events: {more:#?}");
         streams.push(events);
     }

@@ -308,6 +308,19 @@ impl TestApp {
         s
     }
 
+    /// Logs `n` numbers in from `first` on (`first`, `first + 1`, …), with
+    /// nicknames `{prefix}0`, `{prefix}1`, …
+    pub async fn users(&self, first: u64, n: u64, prefix: &str) -> Vec<Session> {
+        let mut out = Vec::new();
+        for i in 0..n {
+            out.push(
+                self.user(&(first + i).to_string(), &format!("{prefix}{i}"))
+                    .await,
+            );
+        }
+        out
+    }
+
     /// `POST /club`; returns the club.
     pub async fn create_club(&self, s: &Session, name: &str) -> Value {
         self.post("/club")

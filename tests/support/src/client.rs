@@ -211,7 +211,7 @@ impl Resp {
 
 /// Sends and reads the whole answer; `Err` with the transport error (refused,
 /// timed out). The body is checked against the OpenAPI document
-/// ([`crate::schema::check`]); a mismatch panics.
+/// ([`crate::schema::checker`]); a mismatch panics.
 pub async fn try_send(req: reqwest::RequestBuilder) -> Result<Resp, String> {
     let (client, req) = req.build_split();
     let req = req.map_err(|e| format!("{e:?}"))?;
@@ -224,7 +224,9 @@ pub async fn try_send(req: reqwest::RequestBuilder) -> Result<Resp, String> {
     let content_type = headers
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    if let Err(e) = crate::schema::check(method.as_str(), &path, status, content_type, &text) {
+    if let Err(e) =
+        crate::schema::checker().check(method.as_str(), &path, status, content_type, &text)
+    {
         panic!(
             "{method} {path}: the response does not match /docs-json: {e}\nHTTP {status}: {text}"
         );

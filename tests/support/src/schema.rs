@@ -46,19 +46,13 @@ pub const PROBES: &[(&str, &str)] = &[("GET", "/nope"), ("GET", "/no/such/route"
 static CHECKER: LazyLock<Checker> =
     LazyLock::new(|| Checker::new(huddle::http::openapi::document()));
 
-/// Checks one response against the server's document; `Err` says what does
-/// not match.
-pub fn check(
-    method: &str,
-    path: &str,
-    status: u16,
-    content_type: Option<&str>,
-    body: &str,
-) -> Result<(), String> {
-    CHECKER.check(method, path, status, content_type, body)
+/// The checker of the server's own document (built once per process).
+pub fn checker() -> &'static Checker {
+    &CHECKER
 }
 
-/// A document, prepared for checking responses against it.
+/// A document, prepared for checking responses against it: [`Checker::check`]
+/// says what of one response does not match.
 pub struct Checker {
     doc: Value,
     /// `#/components/schemas` as written.

@@ -157,6 +157,17 @@ impl WsClient<Frame> {
     pub async fn close(&mut self) {
         self.shut().await;
     }
+
+    /// Reads for `ms`; the text of every frame buffered and read that
+    /// matches `pred` (all are consumed).
+    pub async fn texts_for(&mut self, ms: u64, pred: impl Fn(&Frame) -> bool) -> Vec<String> {
+        self.drain_for(ms)
+            .await
+            .into_iter()
+            .filter(|f| pred(f))
+            .map(|f| f.text)
+            .collect()
+    }
 }
 
 impl<F: Received> WsClient<F> {
