@@ -451,13 +451,13 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
     let (xia_id, yan_id) = ("160a3797c8e7f1a2b3c", "1a0018970a5a1b2c3d4");
     b.post(&format!("/push/{xia_id}"))
         .user(&xia)
-        .header("Client-Type", 2)
+        .header("Client-Type", "2")
         .send()
         .await
         .ok();
     a.post(&format!("/push/{yan_id}"))
         .user(&yan)
-        .header("Client-Type", 1)
+        .header("Client-Type", "1")
         .send()
         .await
         .ok();

@@ -329,8 +329,8 @@ impl<'a> Call<'a> {
         self
     }
     /// An HTTP header (e.g. `Client-Type`).
-    pub fn header(mut self, k: &str, v: impl ToString) -> Self {
-        self.headers.push((k.to_owned(), v.to_string()));
+    pub fn header(mut self, k: &str, v: &str) -> Self {
+        self.headers.push((k.to_owned(), v.to_owned()));
         self
     }
 
