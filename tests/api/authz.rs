@@ -670,11 +670,7 @@ async fn mass_assignment_is_never_written() {
     if let Some(r) = accepted(&init) {
         assert_eq!(r["uid"], c.uid.as_str(), "{r}");
     }
-    let bob = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let bob = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(
         bob.ok()["nickname"],
         "Bob",
@@ -699,11 +695,7 @@ async fn mass_assignment_is_never_written() {
             assert_eq!(r["nickname"], nickname.as_str(), "{r}");
             assert_eq!(r["blocked"], 0, "{r}");
         }
-        let me = app
-            .get(&format!("/user/{}/profile", a.uid))
-            .user(&b)
-            .send()
-            .await;
+        let me = app.get_as(&b, &format!("/user/{}/profile", a.uid)).await;
         let me = me.ok();
         assert_eq!(me["uid"], a.uid.as_str());
         assert_eq!(me["blocked"], 0, "{me}");
@@ -714,11 +706,7 @@ async fn mass_assignment_is_never_written() {
             ))
             .await;
         assert_eq!(cards, 0, "cardTotal is counted, never written");
-        let bob = app
-            .get(&format!("/user/{}/profile", b.uid))
-            .user(&b)
-            .send()
-            .await;
+        let bob = app.get_as(&b, &format!("/user/{}/profile", b.uid)).await;
         assert_eq!(bob.ok()["nickname"], "Bob");
     }
     let stored = app

@@ -233,11 +233,7 @@ async fn get_event_and_notify() {
     assert_eq!(r, &created, "GET answers the event as created");
 
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/event/{e}/notify"))
-            .user(&c)
-            .send()
-            .await;
+        let res = app.post_as(&c, &format!("/event/{e}/notify")).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "Success", "status": 1})
@@ -481,11 +477,7 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
     }
     app.clock.advance(500);
     let started_at = app.clock_now();
-    let res = app
-        .post(&format!("/event/{e}/start"))
-        .user(&creator)
-        .send()
-        .await;
+    let res = app.post_as(&creator, &format!("/event/{e}/start")).await;
     let r = res.ok().clone();
     assert_event(&r, true);
     assert_eq!(r["eventId"], e.as_str());
@@ -507,11 +499,7 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
     let got = got.ok();
     assert_event(got, true);
     assert_eq!(got["roomId"], room_id.as_str());
-    let again = app
-        .post(&format!("/event/{e}/start"))
-        .user(&creator)
-        .send()
-        .await;
+    let again = app.post_as(&creator, &format!("/event/{e}/start")).await;
     assert_eq!(again.ok()["roomId"], room_id.as_str());
 
     // the room is a real, open room

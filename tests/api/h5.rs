@@ -33,9 +33,7 @@ async fn shared_room(app: &TestApp, name: &str) -> (Session, String, String, Str
     let room = app.create_room(&host, name, &id(&club, "clubId")).await;
     let room_id = id(&room, "roomId");
     let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room_id}/cache"))
         .await
         .ok()
         .clone();

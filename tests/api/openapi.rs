@@ -851,11 +851,7 @@ async fn links_lead_from_a_created_resource_to_what_it_enables() {
     let room_id = link_value(&doc, "/room", "get_room_roomId", &envelope);
     app.get_as(&s, &format!("/room/{room_id}")).await.ok();
 
-    let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&s)
-        .send()
-        .await;
+    let cache = app.post_as(&s, &format!("/room/{room_id}/cache")).await;
     let cache_id = link_value(
         &doc,
         "/room/{roomId}/cache",

@@ -980,11 +980,7 @@ async fn event_reminders_and_starts_reach_sockets() {
     let m = ws_sub.next_of("message.new").await;
     assert_eq!(m["message"]["uid"], sub.uid.as_str());
 
-    let started = app
-        .post(&format!("/event/{e}/start"))
-        .user(&host)
-        .send()
-        .await;
+    let started = app.post_as(&host, &format!("/event/{e}/start")).await;
     let room = started.ok()["roomId"].as_str().unwrap().to_owned();
     for ws in [&mut ws_sub, &mut ws_watch] {
         let s = ws.next_of("event.started").await;

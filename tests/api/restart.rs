@@ -51,45 +51,23 @@ async fn everything_survives_a_restart() {
     app.post_as(&c, &format!("/event/{e}/notify")).await.ok();
 
     let before_profile = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
+        .get_as(&a, &format!("/user/{}/profile", b.uid))
         .await
         .ok()
         .clone();
-    let before_club = app
-        .get(&format!("/club/{k}"))
-        .user(&b)
-        .send()
-        .await
-        .ok()
-        .clone();
+    let before_club = app.get_as(&b, &format!("/club/{k}")).await.ok().clone();
     let before_room = app.room(&b, &r).await;
-    let before_event = app
-        .get(&format!("/event/{e}"))
-        .user(&c)
-        .send()
-        .await
-        .ok()
-        .clone();
+    let before_event = app.get_as(&c, &format!("/event/{e}")).await.ok().clone();
 
     app.restart().await;
 
     // sessions, profiles
-    let profile = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let profile = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(profile.ok(), &before_profile);
     // block
     let blocks = app.walk(&a, "/user/block", 10, None).await;
     assert_eq!(ids(&blocks, "uid"), vec![c.uid.clone()]);
-    let seen = app
-        .get(&format!("/user/{}/profile", c.uid))
-        .user(&a)
-        .send()
-        .await;
+    let seen = app.get_as(&a, &format!("/user/{}/profile", c.uid)).await;
     assert_eq!(seen.ok()["blocked"], 1);
     // card and the unread card message
     let cards = app.walk(&a, "/user/card", 10, None).await;

@@ -321,11 +321,7 @@ async fn voice_tokens_are_agora_006_with_the_right_privileges() {
     let r = id(&app.create_room(&host, "Room", &k).await, "roomId");
     let now_secs = app.clock_now() / 1000;
 
-    let res = app
-        .post(&format!("/room/{r}/token"))
-        .user(&listener)
-        .send()
-        .await;
+    let res = app.post_as(&listener, &format!("/room/{r}/token")).await;
     let out = res.ok();
     assert_keys(out, &["roomId", "token"]);
     assert_eq!(out["roomId"], r.as_str());
@@ -455,11 +451,7 @@ async fn only_the_host_closes_a_room_and_closed_rooms_are_gone() {
         .protocol(403, "Forbidden");
     assert!(member(&app.room(&b, &r).await, &b.uid).is_some());
 
-    let res = app
-        .post(&format!("/room/{r}/close"))
-        .user(&host)
-        .send()
-        .await;
+    let res = app.post_as(&host, &format!("/room/{r}/close")).await;
     assert_eq!(
         res.body,
         json!({"result": {}, "message": "Success", "status": 1})

@@ -60,11 +60,7 @@ async fn profile_init_twice_is_200001() {
         .business(200001);
     assert_eq!(msg, ALREADY_INITIALISED);
     // the first profile is kept
-    let r = app
-        .get(&format!("/user/{}/profile", s.uid))
-        .user(&s)
-        .send()
-        .await;
+    let r = app.get_as(&s, &format!("/user/{}/profile", s.uid)).await;
     assert_eq!(r.ok()["nickname"], "Once");
 }
 
@@ -236,18 +232,14 @@ async fn put_profile_updates_and_absent_bio_is_unchanged() {
     assert_eq!(r.ok()["bio"], "", "an empty bio clears it");
 
     let seen = app
-        .get(&format!("/user/{}/profile", s.uid))
-        .user(&other)
-        .send()
+        .get_as(&other, &format!("/user/{}/profile", s.uid))
         .await;
     let seen = seen.ok();
     assert_eq!(seen["nickname"], "After");
     assert_eq!(seen["bio"], "");
     // the other user's profile is untouched
     let o = app
-        .get(&format!("/user/{}/profile", other.uid))
-        .user(&other)
-        .send()
+        .get_as(&other, &format!("/user/{}/profile", other.uid))
         .await;
     assert_eq!(o.ok()["nickname"], "Viewer");
 }
@@ -257,11 +249,7 @@ async fn get_profile_shows_blocked_for_the_viewer() {
     let app = spawn_huddle().await;
     let a = app.user("13800100009", "Alice").await;
     let b = app.user("13800100010", "Bob").await;
-    let res = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let res = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     let r = res.ok();
     assert_keys(r, PROFILE_KEYS);
     assert_eq!(r["uid"], b.uid.as_str());
@@ -271,24 +259,14 @@ async fn get_profile_shows_blocked_for_the_viewer() {
     app.post_as(&a, &format!("/user/{}/block", b.uid))
         .await
         .ok();
-    let r = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let r = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(r.ok()["blocked"], 1, "A blocked B");
-    let r = app
-        .get(&format!("/user/{}/profile", a.uid))
-        .user(&b)
-        .send()
-        .await;
+    let r = app.get_as(&b, &format!("/user/{}/profile", a.uid)).await;
     assert_eq!(r.ok()["blocked"], 0, "B did not block A");
 
     // unknown uid, and a user without a profile, are 200002
     let msg = app
-        .get(&format!("/user/{UNKNOWN_UID}/profile"))
-        .user(&a)
-        .send()
+        .get_as(&a, &format!("/user/{UNKNOWN_UID}/profile"))
         .await
         .business(200002);
     assert_eq!(msg, NO_SUCH_USER);
@@ -317,11 +295,7 @@ async fn block_and_unblock_are_idempotent() {
     let a = app.user("13800100012", "Alice").await;
     let b = app.user("13800100013", "Bob").await;
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/user/{}/block", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.post_as(&a, &format!("/user/{}/block", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "拉黑成功", "status": 1})
@@ -330,11 +304,7 @@ async fn block_and_unblock_are_idempotent() {
     let list = app.page(&a, "/user/block", 10, None).await;
     assert_eq!(list["list"].as_array().unwrap().len(), 1, "blocked once");
     for _ in 0..2 {
-        let res = app
-            .delete(&format!("/user/{}/block", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.delete_as(&a, &format!("/user/{}/block", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "取消拉黑成功", "status": 1})
@@ -342,11 +312,7 @@ async fn block_and_unblock_are_idempotent() {
     }
     let list = app.page(&a, "/user/block", 10, None).await;
     assert_eq!(list["list"], json!([]));
-    let r = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let r = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(r.ok()["blocked"], 0);
 
     app.post_as(&a, &format!("/user/{}/block", a.uid))
@@ -528,11 +494,7 @@ async fn send_card_gives_my_card_and_one_message() {
     let b = app.user("13800100051", "Bob").await;
     let sent_at = app.clock_now();
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/user/{}/card", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.post_as(&a, &format!("/user/{}/card", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "对方已收到你的名片", "status": 1})
@@ -595,9 +557,7 @@ async fn send_card_refusals() {
         .await
         .ok();
     let msg = app
-        .post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
+        .post_as(&a, &format!("/user/{}/card", b.uid))
         .await
         .business(0);
     assert_eq!(msg, "对方已将你拉黑，无法发送名片");
@@ -653,11 +613,7 @@ async fn delete_card_removes_it_from_my_holder() {
     let b = app.user("13800100058", "Bob").await;
     app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     for _ in 0..2 {
-        let res = app
-            .delete(&format!("/user/{}/card", a.uid))
-            .user(&b)
-            .send()
-            .await;
+        let res = app.delete_as(&b, &format!("/user/{}/card", a.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "删除成功", "status": 1})

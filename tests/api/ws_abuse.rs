@@ -273,9 +273,7 @@ async fn a_share_page_watcher_over_the_rate_is_closed() {
         .await;
     let room_id = room["roomId"].as_str().unwrap();
     let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room_id}/cache"))
         .await
         .ok()
         .as_str()

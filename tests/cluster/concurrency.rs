@@ -51,11 +51,7 @@ async fn club_joins_through_two_nodes_keep_an_exact_member_total() {
     let results: Vec<(String, Resp)> = futures_util::stream::iter(users.iter().enumerate())
         .map(|(i, s)| async move {
             let node = &nodes[i % 2];
-            let res = node
-                .post(&format!("/club/{club_ref}/join"))
-                .user(s)
-                .send()
-                .await;
+            let res = node.post_as(s, &format!("/club/{club_ref}/join")).await;
             (s.uid.clone(), res)
         })
         .buffer_unordered(PARALLEL)
@@ -154,11 +150,7 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
     let results: Vec<(String, Resp)> = futures_util::stream::iter(users.iter().enumerate())
         .map(|(i, s)| async move {
             let node = &nodes[i % 2];
-            let res = node
-                .post(&format!("/room/{room_ref}/token"))
-                .user(s)
-                .send()
-                .await;
+            let res = node.post_as(s, &format!("/room/{room_ref}/token")).await;
             (s.uid.clone(), res)
         })
         .buffer_unordered(PARALLEL * 2)

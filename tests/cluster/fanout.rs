@@ -194,9 +194,7 @@ async fn an_invite_reaches_every_socket_of_the_invitee_on_every_node_exactly_onc
     let mut bystander = b.ws(&sam).await;
 
     let res = a
-        .post(&format!("/room/{room}/invite/{}", ivy.uid))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room}/invite/{}", ivy.uid))
         .await;
     res.ok();
     assert_eq!(res.body["message"], "邀请成功");

@@ -331,9 +331,7 @@ async fn resume_on_another_node_replays_exactly_the_missed_events() {
 /// The host invites `whom` into `room` through `node`.
 async fn invite(node: &Node, room: &str, host: &Session, whom: &Session) {
     let res = node
-        .post(&format!("/room/{room}/invite/{}", whom.uid))
-        .user(host)
-        .send()
+        .post_as(host, &format!("/room/{room}/invite/{}", whom.uid))
         .await;
     res.ok();
     assert_eq!(res.body["message"], "邀请成功", "{}", res.text);
@@ -422,7 +420,7 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
     let cluster = Cluster::start(
         &env,
         Spec {
-            extra_env: [
+            extra_env: env_vars([
                 ("HUDDLE_PUSH_PROVIDER", "jpush".to_owned()),
                 (
                     "HUDDLE_JPUSH_APP_KEY",
@@ -433,10 +431,7 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
                     "5e987ac6d2e04d95a9d8f0d1".to_owned(),
                 ),
                 ("HUDDLE_JPUSH_BASE_URL", jpush.url()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+            ]),
             ..Spec::default()
         },
     )
@@ -563,14 +558,11 @@ async fn the_signing_replay_window_and_captcha_codes_are_shared_by_the_nodes() {
     let cluster = Cluster::start(
         &env,
         Spec {
-            extra_env: [
+            extra_env: env_vars([
                 ("HUDDLE_SMS_PROVIDER", "http".to_owned()),
                 ("HUDDLE_SMS_HTTP_URL", format!("{}/sms/send", sms.url())),
                 ("HUDDLE_SMS_HTTP_AUTH", "Bearer sms-test-key".to_owned()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+            ]),
             ..Spec::default()
         },
     )

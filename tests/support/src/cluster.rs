@@ -622,6 +622,11 @@ pub fn test_numbers(count: usize) -> String {
 
 // ------------------------------------------------------------------ cluster
 
+/// `(name, value)` settings as [`Spec::extra_env`] holds them.
+pub fn env_vars<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> Vec<(String, String)> {
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
 /// What a test's cluster looks like.
 #[derive(Debug, Clone)]
 pub struct Spec {
@@ -689,7 +694,7 @@ impl Cluster {
             } else {
                 String::new()
             };
-            let env = vec![
+            let env = env_vars([
                 ("HUDDLE_DATABASE_URL", database_url.clone()),
                 ("HUDDLE_DATABASE_MAX_CONNECTIONS", "8".to_owned()),
                 ("HUDDLE_REDIS_URL", redis_url),
@@ -702,9 +707,8 @@ impl Cluster {
                 ("HUDDLE_WS_IDLE_TIMEOUT_MS", "60000".to_owned()),
                 ("HUDDLE_AGORA_APP_ID", AGORA_APP_ID.to_owned()),
                 ("HUDDLE_AGORA_APP_CERTIFICATE", AGORA_CERT.to_owned()),
-            ]
+            ])
             .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
             .chain(spec.extra_env.iter().cloned())
             .collect();
             nodes.push(Node::spawn(NodeConfig { id, env }).await);
