@@ -140,9 +140,10 @@ impl WsClient<Value> {
         client
     }
 
-    /// Closes from the client side, waiting up to 2 s for the server's close.
+    /// Closes from the client side, waiting up to [`WAIT`] for the server's
+    /// close (so the server has let go of it when this returns).
     pub async fn close(mut self) {
-        self.shut().await;
+        self.shut(WAIT).await;
     }
 }
 
@@ -155,7 +156,7 @@ impl WsClient<Frame> {
 
     /// Closes like an app going away, waiting up to 2 s for the server's close.
     pub async fn close(&mut self) {
-        self.shut().await;
+        self.shut(Duration::from_secs(2)).await;
     }
 
     /// Reads for `ms`; the text of every frame buffered and read that
@@ -426,13 +427,13 @@ impl<F: Received> WsClient<F> {
     }
 
     /// Closes like an app going away (a close frame, 1000), waiting up to
-    /// 2 s for the server's answer.
-    async fn shut(&mut self) {
+    /// `within` for the server's answer.
+    async fn shut(&mut self, within: Duration) {
         if self.closed.is_some() {
             return;
         }
         let _ = self.stream.close(None).await;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let deadline = tokio::time::Instant::now() + within;
         while let Read::Frame(_) = self.read(deadline).await {}
         self.closed.get_or_insert((1000, String::new()));
     }
