@@ -925,11 +925,7 @@ async fn no_response_or_frame_carries_another_users_number() {
         h5_paths.push(format!("/h5/profile/{}", u.uid));
     }
     for path in &h5_paths {
-        let res = app
-            .post(path)
-            .header("Authorization", &format!("Bearer {h5_token}"))
-            .send()
-            .await;
+        let res = app.h5(path, &h5_token).send().await;
         inbox.resp(None, path, &res);
     }
     let mut pages = vec![

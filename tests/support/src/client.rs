@@ -525,6 +525,30 @@ pub trait Api: Target + Sized {
         self.delete(path).user(s).send().await
     }
 
+    /// `POST /h5/session` with no WeChat code: a guest's H5 token.
+    async fn h5_session(&self) -> String {
+        let res = self.post("/h5/session").send().await;
+        let r = res.ok();
+        assert_keys(r, &["h5Token", "guest", "expireTime"]);
+        assert_eq!(r["guest"], 1, "{r}");
+        id(r, "h5Token")
+    }
+
+    /// A signed H5 call (`POST path`) with the H5 token `token`.
+    fn h5(&self, path: &str, token: &str) -> Call<'_> {
+        self.post(path)
+            .header("Authorization", &format!("Bearer {token}"))
+    }
+
+    /// `POST /room/{id}/cache` as `s`: the room's share token.
+    async fn room_cache(&self, s: &Session, room_id: &str) -> String {
+        let res = self.post_as(s, &format!("/room/{room_id}/cache")).await;
+        res.ok()
+            .as_str()
+            .unwrap_or_else(|| panic!("no roomCacheId: {}", res.text))
+            .to_owned()
+    }
+
     /// `POST /account/login/captcha` with `mobile` and `code`.
     async fn login_with(&self, mobile: &str, code: &str) -> Resp {
         self.post("/account/login/captcha")
