@@ -6,6 +6,12 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 const NO_SUCH_ROOM: &str = "活动不存在";
+
+/// Asserts the business failure 400000 with its message.
+#[track_caller]
+fn no_such_room(res: &Resp) {
+    assert_eq!(res.business(400000), NO_SUCH_ROOM);
+}
 const UNKNOWN_ID: &str = "00112233445566778899aabbccddeeff";
 const INVITE_TITLE: &str = "有人邀请你参加活动";
 
@@ -200,12 +206,7 @@ async fn get_room_answers_the_seed_shape() {
     assert_eq!(room["clubId"], "");
     assert_eq!(room["inviteOnly"], 1);
 
-    assert_eq!(
-        app.get_as(&a, &format!("/room/{UNKNOWN_ID}"))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.get_as(&a, &format!("/room/{UNKNOWN_ID}")).await);
     for bad in ["nothex", "00112233445566778899AABBCCDDEEFF", "0011"] {
         app.get_as(&a, &format!("/room/{bad}"))
             .await
@@ -461,32 +462,15 @@ async fn only_the_host_closes_a_room_and_closed_rooms_are_gone() {
             app.get_as(s, &format!("/room/{r}")).await.business(400000),
             NO_SUCH_ROOM
         );
-        assert_eq!(
-            app.post_as(s, &format!("/room/{r}/token"))
-                .await
-                .business(400000),
-            NO_SUCH_ROOM
-        );
+        no_such_room(&app.post_as(s, &format!("/room/{r}/token")).await);
     }
-    assert_eq!(
-        app.post_as(&host, &format!("/room/{r}/close"))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
-    assert_eq!(
-        app.post_as(&host, &format!("/room/{r}/invite/{}", b.uid))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
+    no_such_room(&app.post_as(&host, &format!("/room/{r}/close")).await);
+    no_such_room(
+        &app.post_as(&host, &format!("/room/{r}/invite/{}", b.uid))
+            .await,
     );
     assert_eq!(app.page(&b, "/room", 10, None).await["list"], json!([]));
-    assert_eq!(
-        app.post_as(&b, &format!("/room/{UNKNOWN_ID}/close"))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.post_as(&b, &format!("/room/{UNKNOWN_ID}/close")).await);
 }
 
 #[actix_web::test]
@@ -544,12 +528,7 @@ async fn cache_ids_are_stable_per_sharer_and_room() {
         "same sharer + same room → same id"
     );
     assert_ne!(cache(&b, &r2).await, first);
-    assert_eq!(
-        app.post_as(&b, &format!("/room/{UNKNOWN_ID}/cache"))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.post_as(&b, &format!("/room/{UNKNOWN_ID}/cache")).await);
 }
 
 #[actix_web::test]
@@ -631,11 +610,9 @@ async fn invites_need_a_relation_and_send_a_message() {
     invite(&a, "NOTAUID")
         .await
         .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post_as(&a, &format!("/room/{UNKNOWN_ID}/invite/{}", b.uid))
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
+    no_such_room(
+        &app.post_as(&a, &format!("/room/{UNKNOWN_ID}/invite/{}", b.uid))
+            .await,
     );
 
     // B got the invite message

@@ -10,6 +10,23 @@ const ALREADY_INITIALISED: &str = "用户资料已初始化";
 const NO_SUCH_USER: &str = "用户不存在";
 const UNKNOWN_UID: &str = "0123456789abcdef0123456789abcdef";
 
+/// `POST /user/{uid}/{action}` by `a`: 400 for `a` itself and for the
+/// malformed uid `malformed`, 200002 for an unknown uid.
+async fn refuses_bad_targets(app: &TestApp, a: &Session, action: &str, malformed: &str) {
+    app.post_as(a, &format!("/user/{}/{action}", a.uid))
+        .await
+        .protocol(400, "Params Not Valid");
+    assert_eq!(
+        app.post_as(a, &format!("/user/{UNKNOWN_UID}/{action}"))
+            .await
+            .business(200002),
+        NO_SUCH_USER
+    );
+    app.post_as(a, &format!("/user/{malformed}/{action}"))
+        .await
+        .protocol(400, "Params Not Valid");
+}
+
 #[actix_web::test]
 async fn profile_init_answers_the_profile() {
     let app = spawn_huddle().await;
@@ -315,18 +332,7 @@ async fn block_and_unblock_are_idempotent() {
     let r = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(r.ok()["blocked"], 0);
 
-    app.post_as(&a, &format!("/user/{}/block", a.uid))
-        .await
-        .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post_as(&a, &format!("/user/{UNKNOWN_UID}/block"))
-            .await
-            .business(200002),
-        NO_SUCH_USER
-    );
-    app.post_as(&a, "/user/NOTAUID/block")
-        .await
-        .protocol(400, "Params Not Valid");
+    refuses_bad_targets(&app, &a, "block", "NOTAUID").await;
 }
 
 #[actix_web::test]
@@ -540,18 +546,7 @@ async fn send_card_refusals() {
     let app = spawn_huddle().await;
     let a = app.user("13800100052", "Alice").await;
     let b = app.user("13800100053", "Bob").await;
-    app.post_as(&a, &format!("/user/{}/card", a.uid))
-        .await
-        .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post_as(&a, &format!("/user/{UNKNOWN_UID}/card"))
-            .await
-            .business(200002),
-        NO_SUCH_USER
-    );
-    app.post_as(&a, "/user/xyz/card")
-        .await
-        .protocol(400, "Params Not Valid");
+    refuses_bad_targets(&app, &a, "card", "xyz").await;
     // B blocked A: A cannot send B a card
     app.post_as(&b, &format!("/user/{}/block", a.uid))
         .await
