@@ -718,13 +718,7 @@ async fn messages_page_newest_first_and_are_marked_read() {
 async fn messages_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100080", "Me").await;
-    let mut senders = Vec::new();
-    for i in 0..8 {
-        senders.push(
-            app.user(&format!("138001000{}", 81 + i), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800100081, 8, "S").await;
     let send_card = |s: &Session| app.post(&format!("/user/{}/card", me.uid)).user(s).send();
     for s in &senders[..6] {
         app.clock.advance(17);
@@ -772,13 +766,7 @@ async fn messages_under_concurrent_inserts() {
 async fn concurrent_reads_and_writes_of_messages_never_fail() {
     let app = spawn_huddle().await;
     let reader = app.user("13800490001", "Reader").await;
-    let mut senders = Vec::new();
-    for i in 0..12 {
-        senders.push(
-            app.user(&format!("138004901{i:02}"), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800490100, 12, "S").await;
     let lists = (0..24).map(|_| async {
         app.get("/user/message")
             .user(&reader)
