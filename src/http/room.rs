@@ -127,6 +127,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
         params: &[P_ROOM],
         reply: envelope(Res::Hex32("A share token for (room, sharer): `roomCacheId`."), SUCCESS),
         codes: &[BusinessCode::RoomNotFound, BusinessCode::RoomBlocked],
+        errors: &[403],
         ..BASE
     },
     RouteDoc {

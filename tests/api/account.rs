@@ -258,9 +258,7 @@ async fn logout_ends_the_session_at_once() {
         res.body,
         serde_json::json!({"result": {}, "message": "退出成功", "status": 1})
     );
-    app.post("/account/logout")
-        .user(&phone)
-        .send()
+    app.post_as(&phone, "/account/logout")
         .await
         .protocol(401, "Authorized Failed: session ended");
     // the other device's session is untouched
@@ -279,11 +277,7 @@ async fn frozen_accounts_get_100002_until_unfrozen() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(
-        app.post("/account/logout")
-            .user(&s)
-            .send()
-            .await
-            .business(100002),
+        app.post_as(&s, "/account/logout").await.business(100002),
         "账号已被冻结"
     );
     assert_eq!(

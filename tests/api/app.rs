@@ -402,9 +402,7 @@ async fn link_previews_read_the_page_once_and_are_cached_by_md5() {
         .send()
         .await
         .protocol(400, "Params Not Valid");
-    app.post(&format!("/app/link/preview/{}", md5_hex("http://x")))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/app/link/preview/{}", md5_hex("http://x")))
         .await
         .protocol(400, "Params Not Valid");
 

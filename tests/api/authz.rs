@@ -295,9 +295,7 @@ async fn world(suite: &mut Suite<'_>, shared: &HashMap<&'static str, String>) ->
     for p in [&m, &b, &i] {
         app.join_club(&p.session, &k).await;
     }
-    app.post(&format!("/user/{}/block", b.session.uid))
-        .user(&h.session)
-        .send()
+    app.post_as(&h.session, &format!("/user/{}/block", b.session.uid))
         .await
         .ok();
     let room = app.create_room(&h.session, "Room", &k).await;
@@ -509,11 +507,7 @@ async fn authorization_matrix() {
     app.clock
         .advance(i64::from(app.config.session_ttl_days) * 24 * 3600 * 1000);
     let revoked = suite.person("Revoked").await;
-    app.post("/account/logout")
-        .user(&revoked.session)
-        .send()
-        .await
-        .ok();
+    app.post_as(&revoked.session, "/account/logout").await.ok();
     let frozen = suite.person("Frozen").await;
     let out = app.cli(&["account", "freeze", &frozen.session.uid]);
     assert!(
@@ -677,11 +671,7 @@ async fn mass_assignment_is_never_written() {
     if let Some(r) = accepted(&init) {
         assert_eq!(r["uid"], c.uid.as_str(), "{r}");
     }
-    let bob = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let bob = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(
         bob.ok()["nickname"],
         "Bob",
@@ -706,11 +696,7 @@ async fn mass_assignment_is_never_written() {
             assert_eq!(r["nickname"], nickname.as_str(), "{r}");
             assert_eq!(r["blocked"], 0, "{r}");
         }
-        let me = app
-            .get(&format!("/user/{}/profile", a.uid))
-            .user(&b)
-            .send()
-            .await;
+        let me = app.get_as(&b, &format!("/user/{}/profile", a.uid)).await;
         let me = me.ok();
         assert_eq!(me["uid"], a.uid.as_str());
         assert_eq!(me["blocked"], 0, "{me}");
@@ -721,11 +707,7 @@ async fn mass_assignment_is_never_written() {
             ))
             .await;
         assert_eq!(cards, 0, "cardTotal is counted, never written");
-        let bob = app
-            .get(&format!("/user/{}/profile", b.uid))
-            .user(&b)
-            .send()
-            .await;
+        let bob = app.get_as(&b, &format!("/user/{}/profile", b.uid)).await;
         assert_eq!(bob.ok()["nickname"], "Bob");
     }
     let stored = app
@@ -740,11 +722,7 @@ async fn mass_assignment_is_never_written() {
         "mobile, country code and frozen stay as they were"
     );
     // the session still works: the account was not frozen through `frozen`/`status`
-    app.get("/user/message/unread_total")
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.get_as(&a, "/user/message/unread_total").await.ok();
 
     // -- club create ----------------------------------------------------------
     let call = app
@@ -769,9 +747,7 @@ async fn mass_assignment_is_never_written() {
     assert_eq!(club["memberTotal"], 1, "{club}");
     assert_eq!(club["createTime"], now, "{club}");
     assert_eq!(club["joined"], 1, "{club}");
-    app.get(&format!("/club/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/club/{FAKE_ID}"))
         .await
         .business(500000);
     // Bob was not made a member (nor the owner) of it
@@ -822,15 +798,11 @@ async fn mass_assignment_is_never_written() {
     assert_eq!(room["clubId"], club_id.as_str(), "{room}");
     // not closed: the host can still take a token
     app.room_token(&a, &room_id).await;
-    app.get(&format!("/room/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/room/{FAKE_ID}"))
         .await
         .business(400000);
     // Bob is not its host
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{room_id}/close"))
         .await
         .protocol(403, "Forbidden");
 
@@ -868,9 +840,7 @@ async fn mass_assignment_is_never_written() {
     };
     let e = app.get(&format!("/event/{event_id}")).user(&a).send().await;
     check_event(e.ok());
-    app.get(&format!("/event/{FAKE_ID}"))
-        .user(&a)
-        .send()
+    app.get_as(&a, &format!("/event/{FAKE_ID}"))
         .await
         .business(600000);
 
@@ -894,9 +864,7 @@ async fn mass_assignment_is_never_written() {
     let e = app.get(&format!("/event/{event_id}")).user(&a).send().await;
     check_event(e.ok());
     // ownership did not move to Bob
-    app.delete(&format!("/event/{event_id}"))
-        .user(&b)
-        .send()
+    app.delete_as(&b, &format!("/event/{event_id}"))
         .await
         .protocol(403, "Forbidden");
 }

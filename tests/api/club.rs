@@ -83,17 +83,13 @@ async fn get_club_shows_joined_for_the_caller() {
     assert_eq!(res.ok()["joined"], 0);
 
     assert_eq!(
-        app.get(&format!("/club/{UNKNOWN_CLUB}"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/club/{UNKNOWN_CLUB}"))
             .await
             .business(500000),
         NO_SUCH_CLUB
     );
     for bad in ["nothex", "FEDCBA9876543210FEDCBA9876543210", "abc123"] {
-        app.get(&format!("/club/{bad}"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/club/{bad}"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -120,9 +116,7 @@ async fn join_is_idempotent_and_counts_each_member_once() {
     assert_eq!(r.ok()["memberTotal"], 2);
 
     assert_eq!(
-        app.post(&format!("/club/{UNKNOWN_CLUB}/join"))
-            .user(&b)
-            .send()
+        app.post_as(&b, &format!("/club/{UNKNOWN_CLUB}/join"))
             .await
             .business(500000),
         NO_SUCH_CLUB
@@ -151,11 +145,7 @@ async fn leave_is_idempotent_and_the_creator_may_leave() {
     assert_eq!(app.page(&b, "/club", 10, None).await["list"], json!([]));
 
     // the creator leaves: the club stays, its uid stays the creator
-    app.post(&format!("/club/{k}/leave"))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/club/{k}/leave")).await.ok();
     let r = app.get(&format!("/club/{k}")).user(&a).send().await;
     let r = r.ok();
     assert_eq!(r["joined"], 0);
@@ -165,9 +155,7 @@ async fn leave_is_idempotent_and_the_creator_may_leave() {
     assert_eq!(app.join_club(&a, k).await["memberTotal"], 1);
 
     assert_eq!(
-        app.post(&format!("/club/{UNKNOWN_CLUB}/leave"))
-            .user(&b)
-            .send()
+        app.post_as(&b, &format!("/club/{UNKNOWN_CLUB}/leave"))
             .await
             .business(500000),
         NO_SUCH_CLUB
@@ -282,11 +270,7 @@ async fn member_list_is_for_members_only() {
     let joined_at = app.clock_now();
     app.join_club(&b, k).await;
     // B sends A a card: A's sendCard / cardTotal show through the list
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
 
     let page = app.page(&b, &path, 10, None).await;
     let list = page["list"].as_array().unwrap();
@@ -312,11 +296,7 @@ async fn member_list_is_for_members_only() {
     assert_eq!(p["blocked"], 0);
 
     // leaving closes the list again
-    app.post(&format!("/club/{k}/leave"))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/club/{k}/leave")).await.ok();
     app.get(&path)
         .user(&b)
         .param("count", 10)

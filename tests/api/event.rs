@@ -233,11 +233,7 @@ async fn get_event_and_notify() {
     assert_eq!(r, &created, "GET answers the event as created");
 
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/event/{e}/notify"))
-            .user(&c)
-            .send()
-            .await;
+        let res = app.post_as(&c, &format!("/event/{e}/notify")).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "Success", "status": 1})
@@ -261,9 +257,7 @@ async fn get_event_and_notify() {
         assert_eq!(call.user(&a).send().await.business(600000), NO_SUCH_EVENT);
     }
     for bad in ["nothex", "ABCDEFABCDEFABCDEFABCDEFABCDEF12", "abc"] {
-        app.get(&format!("/event/{bad}"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/event/{bad}"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -341,24 +335,16 @@ async fn another_user_cannot_edit_delete_or_start_my_event() {
         .send()
         .await
         .protocol(403, "Forbidden");
-    app.delete(&format!("/event/{e}"))
-        .user(&b)
-        .send()
+    app.delete_as(&b, &format!("/event/{e}"))
         .await
         .protocol(403, "Forbidden");
-    app.post(&format!("/event/{e}/start"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/event/{e}/start"))
         .await
         .protocol(403, "Forbidden");
     let got = app.get(&format!("/event/{e}")).user(&a).send().await;
     assert_eq!(got.ok(), &created, "unchanged, not started, not deleted");
     // B may subscribe, like anyone
-    app.post(&format!("/event/{e}/notify"))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/event/{e}/notify")).await.ok();
 }
 
 #[actix_web::test]
@@ -487,19 +473,11 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
         .await;
     let e = id(&created, "eventId");
     for s in [&sub, &both] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/event/{e}/notify")).await.ok();
     }
     app.clock.advance(500);
     let started_at = app.clock_now();
-    let res = app
-        .post(&format!("/event/{e}/start"))
-        .user(&creator)
-        .send()
-        .await;
+    let res = app.post_as(&creator, &format!("/event/{e}/start")).await;
     let r = res.ok().clone();
     assert_event(&r, true);
     assert_eq!(r["eventId"], e.as_str());
@@ -521,11 +499,7 @@ async fn starting_an_event_opens_a_room_and_tells_members_and_subscribers() {
     let got = got.ok();
     assert_event(got, true);
     assert_eq!(got["roomId"], room_id.as_str());
-    let again = app
-        .post(&format!("/event/{e}/start"))
-        .user(&creator)
-        .send()
-        .await;
+    let again = app.post_as(&creator, &format!("/event/{e}/start")).await;
     assert_eq!(again.ok()["roomId"], room_id.as_str());
 
     // the room is a real, open room
@@ -582,11 +556,7 @@ async fn reminders_fire_once_when_the_clock_reaches_event_time() {
         "eventId",
     );
     for s in [&sub, &both] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/event/{e}/notify")).await.ok();
     }
     let s1 = id(
         &app.create_event(&sentinel, "S1", t0 + 50_000, &[&sentinel.uid])
@@ -666,16 +636,8 @@ async fn deleted_events_send_no_reminder() {
         .await,
         "eventId",
     );
-    app.post(&format!("/event/{e}/notify"))
-        .user(&sub)
-        .send()
-        .await
-        .ok();
-    app.delete(&format!("/event/{e}"))
-        .user(&creator)
-        .send()
-        .await
-        .ok();
+    app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
+    app.delete_as(&creator, &format!("/event/{e}")).await.ok();
     let s1 = id(
         &app.create_event(&sentinel, "S1", t0 + 60_000, &[&sentinel.uid])
             .await,
@@ -718,11 +680,7 @@ async fn editing_event_time_reschedules_the_reminder() {
         "eventId",
     );
     for e in [&later, &sooner] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(&sub)
-            .send()
-            .await
-            .ok();
+        app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
     }
     let edit = |e: &str, when: i64| {
         app.put(&format!("/event/{e}"))

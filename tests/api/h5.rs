@@ -13,38 +13,13 @@ fn id(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap().to_owned()
 }
 
-async fn h5_session(app: &TestApp) -> String {
-    let res = app.post("/h5/session").send().await;
-    let r = res.ok();
-    assert_keys(r, &["h5Token", "guest", "expireTime"]);
-    assert_eq!(r["guest"], 1);
-    r["h5Token"].as_str().unwrap().to_owned()
-}
-
-fn h5<'a>(app: &'a TestApp, path: &str, token: &str) -> Call<'a> {
-    app.post(path)
-        .header("Authorization", &format!("Bearer {token}"))
-}
-
-/// A host in a club with a live room shared by the host; (host, roomId, roomCacheId, clubId).
 async fn shared_room(app: &TestApp, name: &str) -> (Session, String, String, String) {
     let host = app.user("13800700001", "Toby").await;
     let club = app.create_club(&host, "超圈爸爸群").await;
     let room = app.create_room(&host, name, &id(&club, "clubId")).await;
     let room_id = id(&room, "roomId");
-    let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&host)
-        .send()
-        .await
-        .ok()
-        .clone();
-    (
-        host,
-        room_id,
-        cache.as_str().unwrap().to_owned(),
-        id(&club, "clubId"),
-    )
+    let cache = app.room_cache(&host, &room_id).await;
+    (host, room_id, cache, id(&club, "clubId"))
 }
 
 #[actix_web::test]
@@ -61,10 +36,8 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
     app.room_token(&guest, &room_id).await;
     guest_ws.join(&room_id).await;
 
-    let token = h5_session(&app).await;
-    let res = h5(&app, &format!("/h5/room/{cache_id}"), &token)
-        .send()
-        .await;
+    let token = app.h5_session().await;
+    let res = app.h5(&format!("/h5/room/{cache_id}"), &token).send().await;
     let r = res.ok();
     assert_keys(
         r,
@@ -110,12 +83,11 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
     );
 
     // Club, profile and event views.
-    let club = h5(&app, &format!("/h5/club/{club_id}"), &token)
-        .send()
-        .await;
+    let club = app.h5(&format!("/h5/club/{club_id}"), &token).send().await;
     assert_keys(club.ok(), CLUB_KEYS);
     assert_eq!(club.ok()["joined"], 0);
-    let profile = h5(&app, &format!("/h5/profile/{}", host.uid), &token)
+    let profile = app
+        .h5(&format!("/h5/profile/{}", host.uid), &token)
         .send()
         .await;
     assert_keys(
@@ -131,13 +103,10 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
             &[&host.uid, &guest.uid],
         )
         .await;
-    let ev = h5(
-        &app,
-        &format!("/h5/event/{}", id(&event, "eventId")),
-        &token,
-    )
-    .send()
-    .await;
+    let ev = app
+        .h5(&format!("/h5/event/{}", id(&event, "eventId")), &token)
+        .send()
+        .await;
     let e = ev.ok();
     assert_eq!(e["name"], "日程");
     assert_eq!(e["notify"], 0);
@@ -149,23 +118,23 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
 
     // Unknown things answer the seed's business codes.
     let unknown = "00112233445566778899aabbccddeeff";
-    h5(&app, &format!("/h5/room/{unknown}"), &token)
+    app.h5(&format!("/h5/room/{unknown}"), &token)
         .send()
         .await
         .business(400000);
-    h5(&app, &format!("/h5/club/{unknown}"), &token)
+    app.h5(&format!("/h5/club/{unknown}"), &token)
         .send()
         .await
         .business(500000);
-    h5(&app, &format!("/h5/profile/{unknown}"), &token)
+    app.h5(&format!("/h5/profile/{unknown}"), &token)
         .send()
         .await
         .business(200002);
-    h5(&app, &format!("/h5/event/{unknown}"), &token)
+    app.h5(&format!("/h5/event/{unknown}"), &token)
         .send()
         .await
         .business(600000);
-    h5(&app, "/h5/room/not-an-id", &token)
+    app.h5("/h5/room/not-an-id", &token)
         .send()
         .await
         .protocol(400, "Params Not Valid");
@@ -175,43 +144,37 @@ async fn a_stranger_sees_the_shared_room_live_and_nothing_private() {
         .send()
         .await
         .protocol(401, "Authorized Failed");
-    h5(&app, &format!("/h5/room/{cache_id}"), &host.token)
+    app.h5(&format!("/h5/room/{cache_id}"), &host.token)
         .send()
         .await
         .protocol(401, "Authorized Failed");
-    h5(&app, &format!("/h5/room/{cache_id}"), &token)
+    app.h5(&format!("/h5/room/{cache_id}"), &token)
         .sign("0".repeat(32).as_str())
         .send()
         .await
         .protocol(401, "Authorized Failed");
     // The session expires.
     app.clock.advance(24 * 3600 * 1000 + 1);
-    h5(&app, &format!("/h5/room/{cache_id}"), &token)
+    app.h5(&format!("/h5/room/{cache_id}"), &token)
         .send()
         .await
         .protocol(401, "Authorized Failed");
-    let fresh = h5_session(&app).await;
+    let fresh = app.h5_session().await;
 
     // The share link survives a restart (rebuilt from the database) and shows
     // the room as it is: nobody reconnected, so nobody is live.
     drop(host_ws);
     drop(guest_ws);
     app.restart().await;
-    let after = h5(&app, &format!("/h5/room/{cache_id}"), &fresh)
-        .send()
-        .await;
+    let after = app.h5(&format!("/h5/room/{cache_id}"), &fresh).send().await;
     assert_eq!(after.ok()["roomId"], room_id);
     assert_eq!(after.ok()["closed"], 0);
 
     // Closed rooms are shown closed, with nobody in them.
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
-    let closed = h5(&app, &format!("/h5/room/{cache_id}"), &fresh)
-        .send()
-        .await;
+    let closed = app.h5(&format!("/h5/room/{cache_id}"), &fresh).send().await;
     assert_eq!(closed.ok()["closed"], 1);
     assert_eq!(closed.ok()["memberList"], json!([]));
     assert_eq!(closed.ok()["memberTotal"], 0);
@@ -228,7 +191,7 @@ async fn the_live_stream_follows_joins_and_ends_with_the_room() {
     let mut host_ws = app.ws(&host).await;
     app.room_token(&host, &room_id).await;
     host_ws.join(&room_id).await;
-    let token = h5_session(&app).await;
+    let token = app.h5_session().await;
 
     let mut watcher = WsClient::connect_first(&live_url(&app, &cache_id, &token), &[], "watching")
         .await
@@ -247,9 +210,7 @@ async fn the_live_stream_follows_joins_and_ends_with_the_room() {
     b_ws.ok("raise_hand", json!({ "roomId": room_id })).await;
     assert_eq!(watcher.next_of("room.hand_raised").await["uid"], b.uid);
 
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
     let ((code, _), frames) = watcher.until_closed().await;
@@ -333,7 +294,8 @@ async fn wechat_sessions_and_jssdk_config_use_the_configured_account() {
 
     // JS-SDK config: signed with the ticket by the documented scheme.
     let page = "https://h5.example.com/s/room/f6fa3eef2e7344abad2035e13b19b79d?from=share#top";
-    let cfg = h5(&app, "/h5/weixin/config", &token)
+    let cfg = app
+        .h5("/h5/weixin/config", &token)
         .param("url", page)
         .send()
         .await;
@@ -374,19 +336,19 @@ async fn wechat_sessions_and_jssdk_config_use_the_configured_account() {
         Some("client_credential")
     );
     // The ticket is cached until it expires.
-    h5(&app, "/h5/weixin/config", &token)
+    app.h5("/h5/weixin/config", &token)
         .param("url", page)
         .send()
         .await
         .ok();
     assert_eq!(wx.requests("/cgi-bin/ticket/getticket").len(), 1);
     assert_eq!(wx.requests("/cgi-bin/token").len(), 1);
-    h5(&app, "/h5/weixin/config", &token)
+    app.h5("/h5/weixin/config", &token)
         .param("url", "javascript:alert(1)")
         .send()
         .await
         .protocol(400, "Params Not Valid");
-    h5(&app, "/h5/weixin/config", &token)
+    app.h5("/h5/weixin/config", &token)
         .send()
         .await
         .protocol(400, "Params Not Valid");
@@ -395,13 +357,13 @@ async fn wechat_sessions_and_jssdk_config_use_the_configured_account() {
 #[actix_web::test]
 async fn without_wechat_visitors_are_guests_and_the_jssdk_config_is_unavailable() {
     let app = spawn_app().await;
-    let token = h5_session(&app).await;
+    let token = app.h5_session().await;
     app.post("/h5/session")
         .param("code", "061Abc")
         .send()
         .await
         .protocol(400, "Params Not Valid");
-    h5(&app, "/h5/weixin/config", &token)
+    app.h5("/h5/weixin/config", &token)
         .param("url", "https://h5.example.com/")
         .send()
         .await

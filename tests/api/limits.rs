@@ -346,15 +346,8 @@ async fn share_page_calls_and_live_streams_count_per_address() {
     .await;
     to_minute_offset(&app, 0);
     // 1: the H5 session
-    let token = app.post("/h5/session").send().await.ok()["h5Token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let share = |path: String| {
-        app.post(&path)
-            .header("Authorization", &format!("Bearer {token}"))
-            .send()
-    };
+    let token = app.h5_session().await;
+    let share = |path: String| app.h5(&path, &token).send();
     // 2, 3: share-page reads (an unknown room: counted all the same)
     for _ in 0..2 {
         let res = share(format!("/h5/room/{}", "0".repeat(32))).await;

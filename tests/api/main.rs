@@ -12,7 +12,7 @@ mod event;
 mod fakes;
 mod faults;
 mod h5;
-#[allow(dead_code)] // shared harness: not every helper is used by every suite yet
+#[allow(unused_imports)] // the shared kit: not every suite uses all of it
 mod helpers;
 mod limits;
 mod openapi;

@@ -844,26 +844,14 @@ async fn links_lead_from_a_created_resource_to_what_it_enables() {
         .send()
         .await;
     let club_id = link_value(&doc, "/club", "get_club_clubId", &created.body);
-    app.get(&format!("/club/{club_id}"))
-        .user(&s)
-        .send()
-        .await
-        .ok();
+    app.get_as(&s, &format!("/club/{club_id}")).await.ok();
 
     let room = app.create_room(&s, "live", &club_id).await;
     let envelope = json!({ "result": room, "message": "Success", "status": 1 });
     let room_id = link_value(&doc, "/room", "get_room_roomId", &envelope);
-    app.get(&format!("/room/{room_id}"))
-        .user(&s)
-        .send()
-        .await
-        .ok();
+    app.get_as(&s, &format!("/room/{room_id}")).await.ok();
 
-    let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&s)
-        .send()
-        .await;
+    let cache = app.post_as(&s, &format!("/room/{room_id}/cache")).await;
     let cache_id = link_value(
         &doc,
         "/room/{roomId}/cache",
@@ -882,11 +870,7 @@ async fn links_lead_from_a_created_resource_to_what_it_enables() {
         .send()
         .await;
     let event_id = link_value(&doc, "/event", "get_event_eventId", &event.body);
-    app.get(&format!("/event/{event_id}"))
-        .user(&s)
-        .send()
-        .await
-        .ok();
+    app.get_as(&s, &format!("/event/{event_id}")).await.ok();
 }
 
 // ---------------------------------------------------------------------------

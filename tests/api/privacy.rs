@@ -823,25 +823,15 @@ async fn no_response_or_frame_carries_another_users_number() {
         .ok("subscribe", json!({ "clubId": club_id }))
         .await;
     for s in [&member, &invitee, &guest, &blocked] {
-        let res = app
-            .post(&format!("/club/{club_id}/join"))
-            .user(s)
-            .send()
-            .await;
+        let res = app.post_as(s, &format!("/club/{club_id}/join")).await;
         inbox.resp(Some(s), "club join", &res);
     }
     // Cards both ways between the host and the holder; a block.
     for (from, to) in [(&holder, &host), (&host, &holder)] {
-        let res = app
-            .post(&format!("/user/{}/card", to.uid))
-            .user(from)
-            .send()
-            .await;
+        let res = app.post_as(from, &format!("/user/{}/card", to.uid)).await;
         inbox.resp(Some(from), "card", &res);
     }
-    app.post(&format!("/user/{}/block", blocked.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/user/{}/block", blocked.uid))
         .await
         .ok();
 
@@ -849,11 +839,7 @@ async fn no_response_or_frame_carries_another_users_number() {
     let room = app.create_room(&host, "Room", &club_id).await;
     let room_id = room["roomId"].as_str().unwrap().to_owned();
     for (i, s) in [(0, &host), (1, &member)] {
-        let res = app
-            .post(&format!("/room/{room_id}/token"))
-            .user(s)
-            .send()
-            .await;
+        let res = app.post_as(s, &format!("/room/{room_id}/token")).await;
         inbox.resp(Some(s), "room token", &res);
         let ack = sockets[i].join(&room_id).await;
         inbox.check(Some(s), "join ack", &ack.to_string());
@@ -863,23 +849,17 @@ async fn no_response_or_frame_carries_another_users_number() {
         .await;
     inbox.check(Some(&member), "hand ack", &ack.to_string());
     let res = app
-        .post(&format!("/room/{room_id}/speaker/{}", member.uid))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room_id}/speaker/{}", member.uid))
         .await;
     inbox.resp(Some(&host), "speaker", &res);
     let res = app
-        .post(&format!("/room/{room_id}/invite/{}", invitee.uid))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room_id}/invite/{}", invitee.uid))
         .await;
     inbox.resp(Some(&host), "invite", &res);
     let private = app.create_private_room(&host, "Private").await;
     let private_id = private["roomId"].as_str().unwrap().to_owned();
     let res = app
-        .post(&format!("/room/{private_id}/invite/{}", holder.uid))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{private_id}/invite/{}", holder.uid))
         .await;
     inbox.resp(Some(&host), "private invite", &res);
 
@@ -890,9 +870,7 @@ async fn no_response_or_frame_carries_another_users_number() {
         .await;
     let event_id = event["eventId"].as_str().unwrap().to_owned();
     let res = app
-        .post(&format!("/event/{event_id}/notify"))
-        .user(&stranger)
-        .send()
+        .post_as(&stranger, &format!("/event/{event_id}/notify"))
         .await;
     inbox.resp(Some(&stranger), "event notify", &res);
     sockets[2]
@@ -902,18 +880,12 @@ async fn no_response_or_frame_carries_another_users_number() {
     app.poll_messages(&guest, "the reminder", |list| !list.is_empty())
         .await;
     let res = app
-        .post(&format!("/event/{event_id}/start"))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/event/{event_id}/start"))
         .await;
     inbox.resp(Some(&host), "event start", &res);
 
     // What everyone reads, about everyone.
-    let share = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&host)
-        .send()
-        .await;
+    let share = app.post_as(&host, &format!("/room/{room_id}/cache")).await;
     inbox.resp(Some(&host), "room cache", &share);
     let cache_id = share.ok().as_str().unwrap().to_owned();
     for s in &users {
@@ -953,11 +925,7 @@ async fn no_response_or_frame_carries_another_users_number() {
         h5_paths.push(format!("/h5/profile/{}", u.uid));
     }
     for path in &h5_paths {
-        let res = app
-            .post(path)
-            .header("Authorization", &format!("Bearer {h5_token}"))
-            .send()
-            .await;
+        let res = app.h5(path, &h5_token).send().await;
         inbox.resp(None, path, &res);
     }
     let mut pages = vec![
@@ -985,9 +953,7 @@ async fn no_response_or_frame_carries_another_users_number() {
     // A member leaves and comes back while the page watches; then the room closes.
     sockets[1].ok("leave", json!({ "roomId": room_id })).await;
     app.room_token(&member, &room_id).await;
-    app.post(&format!("/room/{room_id}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room_id}/close"))
         .await
         .ok();
     let (_, frames) = watcher.until_closed().await;

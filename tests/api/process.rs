@@ -17,13 +17,7 @@ use crate::helpers::{send, session_from, Resp};
 
 /// The `huddle` binary with no `HUDDLE_*` variable of the test's environment.
 pub(crate) fn huddle() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_huddle"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("HUDDLE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd
+    huddle_test_support::app::huddle_command()
 }
 
 /// A running `huddle` and the lines it wrote (stdout, and stderr when piped).

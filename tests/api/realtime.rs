@@ -9,7 +9,6 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::{Bytes, Message};
 
 use crate::helpers::*;
-use crate::ws::*;
 
 fn id(v: &Value, key: &str) -> String {
     v[key].as_str().unwrap().to_owned()
@@ -160,9 +159,7 @@ async fn host_member_and_invitee_see_each_other_with_gap_free_seqs() {
     let mut ws_c = app.ws(&c).await;
 
     let mut ws_a = host_socket(&app, &host, &room).await;
-    app.post(&format!("/room/{room}/invite/{}", b.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/invite/{}", b.uid))
         .await
         .ok();
     app.room_token(&b, &room).await;
@@ -182,9 +179,7 @@ async fn host_member_and_invitee_see_each_other_with_gap_free_seqs() {
     let b_seq = seq(&joined);
 
     // C is invited: every connection of C hears it, with the inviter
-    app.post(&format!("/room/{room}/invite/{}", c.uid))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{room}/invite/{}", c.uid))
         .await
         .ok();
     let invited = ws_c.next_of("room.invited").await;
@@ -366,9 +361,7 @@ async fn speaker_promotion_changes_the_token_and_the_room_view() {
     assert!(!listener_token.has_privilege(Privilege::PublishAudio));
 
     // only the host: REST 403, WS forbidden
-    app.post(&format!("/room/{room}/speaker/{}", b.uid))
-        .user(&c)
-        .send()
+    app.post_as(&c, &format!("/room/{room}/speaker/{}", b.uid))
         .await
         .protocol(403, "Forbidden");
     let mut ws_c = app.ws(&c).await;
@@ -379,17 +372,13 @@ async fn speaker_promotion_changes_the_token_and_the_room_view() {
     )
     .await;
     // not a member yet: 400
-    app.post(&format!("/room/{room}/speaker/{}", c.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/speaker/{}", c.uid))
         .await
         .protocol(400, "Params Not Valid");
 
     // the host promotes B over REST, with B's hand up
     ws_b.ok("raise_hand", json!({ "roomId": room })).await;
-    app.post(&format!("/room/{room}/speaker/{}", b.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/speaker/{}", b.uid))
         .await
         .ok();
     for ws in [&mut ws_a, &mut ws_b] {
@@ -428,9 +417,7 @@ async fn speaker_promotion_changes_the_token_and_the_room_view() {
     assert_eq!(e["uid"], b.uid.as_str());
     let back = parse_006(&app.room_token(&b, &room).await).unwrap();
     assert!(!back.has_privilege(Privilege::PublishAudio));
-    app.delete(&format!("/room/{room}/speaker/{}", host.uid))
-        .user(&host)
-        .send()
+    app.delete_as(&host, &format!("/room/{room}/speaker/{}", host.uid))
         .await
         .protocol(400, "Params Not Valid");
 }
@@ -452,9 +439,7 @@ async fn a_removed_member_is_told_and_refused_a_token_and_a_join() {
         "forbidden",
     )
     .await;
-    app.post(&format!("/room/{room}/remove/{}", b.uid))
-        .user(&c)
-        .send()
+    app.post_as(&c, &format!("/room/{room}/remove/{}", b.uid))
         .await
         .protocol(403, "Forbidden");
 
@@ -466,25 +451,19 @@ async fn a_removed_member_is_told_and_refused_a_token_and_a_join() {
         assert_eq!(e["by"], host.uid.as_str());
     }
     assert!(!member_uids(&app.room(&host, &room).await).contains(&b.uid));
-    app.post(&format!("/room/{room}/token"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{room}/token"))
         .await
         .protocol(403, "Forbidden");
     ws_b.refused("join", json!({ "roomId": room }), "forbidden")
         .await;
 
     // the REST door does the same, and survives a restart (deny list is stored)
-    app.post(&format!("/room/{room}/remove/{}", c.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/remove/{}", c.uid))
         .await
         .ok();
     let e = ws_a.room_event("room.member_removed", &room).await;
     assert_eq!(e["uid"], c.uid.as_str());
-    app.post(&format!("/room/{room}/remove/{}", host.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/remove/{}", host.uid))
         .await
         .protocol(400, "Params Not Valid");
 }
@@ -499,14 +478,10 @@ async fn removals_and_speakers_survive_a_restart() {
         app.join_club(s, &club).await;
         app.room_token(s, &room).await;
     }
-    app.post(&format!("/room/{room}/speaker/{}", b.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/speaker/{}", b.uid))
         .await
         .ok();
-    app.post(&format!("/room/{room}/remove/{}", c.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/remove/{}", c.uid))
         .await
         .ok();
     let mut ws_a = host_socket(&app, &host, &room).await;
@@ -519,9 +494,7 @@ async fn removals_and_speakers_survive_a_restart() {
         token.has_privilege(Privilege::PublishAudio),
         "B is still a speaker"
     );
-    app.post(&format!("/room/{room}/token"))
-        .user(&c)
-        .send()
+    app.post_as(&c, &format!("/room/{room}/token"))
         .await
         .protocol(403, "Forbidden");
     // seqs continue above the old ones: a client never sees them go back
@@ -542,9 +515,7 @@ async fn closing_tells_every_socket_in_order_and_detaches_them() {
     let mut ws_d = listener(&app, &d, &club, &room).await;
     ws_d.ok("raise_hand", json!({ "roomId": room })).await;
 
-    app.post(&format!("/room/{room}/close"))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{room}/close"))
         .await
         .ok();
     let mut closed_seqs = Vec::new();
@@ -565,9 +536,7 @@ async fn closing_tells_every_socket_in_order_and_detaches_them() {
         .await;
     ws_b.refused("join", json!({ "roomId": room }), "not_found")
         .await;
-    app.post(&format!("/room/{room}/token"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{room}/token"))
         .await
         .business(400000);
     let pong = ws_c.request("ping", json!({})).await;
@@ -963,11 +932,7 @@ async fn new_messages_reach_every_connection_with_the_unread_total() {
     let mut phone = app.ws(&b).await;
     let mut tablet = app.ws(&b).await;
     let mut other = app.ws(&a).await;
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     for ws in [&mut phone, &mut tablet] {
         let m = ws.next_of("message.new").await;
         assert_eq!(m["unreadTotal"], 1);
@@ -998,11 +963,7 @@ async fn event_reminders_and_starts_reach_sockets() {
             .await,
         "eventId",
     );
-    app.post(&format!("/event/{e}/notify"))
-        .user(&sub)
-        .send()
-        .await
-        .ok();
+    app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
     let mut ws_sub = app.ws(&sub).await;
     let mut ws_watch = app.ws(&watcher).await;
     let ack = ws_watch.ok("subscribe", json!({ "eventId": e })).await;
@@ -1019,11 +980,7 @@ async fn event_reminders_and_starts_reach_sockets() {
     let m = ws_sub.next_of("message.new").await;
     assert_eq!(m["message"]["uid"], sub.uid.as_str());
 
-    let started = app
-        .post(&format!("/event/{e}/start"))
-        .user(&host)
-        .send()
-        .await;
+    let started = app.post_as(&host, &format!("/event/{e}/start")).await;
     let room = started.ok()["roomId"].as_str().unwrap().to_owned();
     for ws in [&mut ws_sub, &mut ws_watch] {
         let s = ws.next_of("event.started").await;
@@ -1052,11 +1009,7 @@ async fn club_subscribers_see_members_come_and_go() {
         ),
         (json!(club), json!(c.uid), json!(2))
     );
-    app.post(&format!("/club/{club}/leave"))
-        .user(&c)
-        .send()
-        .await
-        .ok();
+    app.post_as(&c, &format!("/club/{club}/leave")).await.ok();
     let l = ws.next_of("club.member_left").await;
     assert_eq!(
         (l["uid"].clone(), l["memberTotal"].clone()),

@@ -1,31 +1,31 @@
-//! The real binary (`CARGO_BIN_EXE_huddle`) as a separate process, and a
-//! client that signs like the app: for tests that kill the server, fill its
-//! disk, or read its memory alone (`faults.rs`, `ws_memory.rs`).
+//! The real binary as a separate process ([`Server`], the kit's
+//! `cluster::Process`) and a client that signs like the app for it
+//! ([`Remote`], a `Target` of the kit's signing client): for tests that kill
+//! the server, fill its disk, or read its memory alone (`faults.rs`,
+//! `ws_memory.rs`).
 
-use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::sync::{mpsc, Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use huddle::auth::signature::{self, DEFAULT_ACCESS_SECRET};
-use huddle_actors::{Clock, SystemClock};
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{Resp, Session};
+use crate::helpers::{fresh_ts, session_from, Api, Call, Resp, Session, Target};
 use crate::ws::WsClient;
+pub(crate) use huddle_test_support::cluster::Process as Server;
 
 /// Test numbers: any mobile starting 139000 signs in with this code.
 pub(crate) const TEST_NUMBERS: &str = "86139000*:246810";
 pub(crate) const TEST_CODE: &str = "246810";
 
-/// The `huddle` binary with no `HUDDLE_*` variable inherited from the caller.
+/// The `huddle` binary.
 pub(crate) fn huddle_binary() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_huddle"))
+    huddle_test_support::app::huddle_binary()
 }
 
+/// Removes every `HUDDLE_*` variable inherited from the caller.
 pub(crate) fn clean_env(cmd: &mut Command) {
     for (k, _) in std::env::vars() {
         if k.starts_with("HUDDLE_") {
@@ -34,118 +34,28 @@ pub(crate) fn clean_env(cmd: &mut Command) {
     }
 }
 
-/// A running `huddle` process and its log.
-pub(crate) struct Server {
-    pub(crate) child: Child,
-    pub(crate) addr: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `cmd` (the binary or a wrapper that execs it) and waits for
-    /// its `listening` line.
-    pub(crate) fn start(mut cmd: Command) -> Self {
-        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-        let mut child = cmd.spawn().expect("the huddle binary starts");
-        let log: Arc<Mutex<Vec<String>>> = Arc::default();
-        let (tx, rx) = mpsc::channel::<String>();
-        let stdout = child.stdout.take().unwrap();
-        let stderr = child.stderr.take().unwrap();
-        for stream in [
-            Box::new(stdout) as Box<dyn std::io::Read + Send>,
-            Box::new(stderr),
-        ] {
-            let (log, tx) = (log.clone(), tx.clone());
-            std::thread::spawn(move || {
-                for line in BufReader::new(stream).lines().map_while(Result::ok) {
-                    log.lock().unwrap().push(line.clone());
-                    let _ = tx.send(line);
-                }
-            });
-        }
-        drop(tx);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let addr = loop {
-            match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok(line) => {
-                    if let Ok(v) = serde_json::from_str::<Value>(&line) {
-                        if v["message"] == "listening" {
-                            break v["addr"].as_str().unwrap().to_owned();
-                        }
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => {
-                    let status = child.wait().ok();
-                    panic!(
-                        "huddle exited before listening ({status:?}); its output:\n{}",
-                        log.lock().unwrap().join("\n")
-                    );
-                }
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                std::thread::sleep(Duration::from_millis(200));
-                panic!(
-                    "huddle exited before listening ({status}); its output:\n{}",
-                    log.lock().unwrap().join("\n")
-                );
-            }
-            assert!(
-                Instant::now() < deadline,
-                "huddle did not listen within 60 s; its output:\n{}",
-                log.lock().unwrap().join("\n")
-            );
-        };
-        Self { child, addr, log }
-    }
-
-    /// SIGKILL (std's `Child::kill` on unix), then reaps the process.
-    pub(crate) fn kill9(&mut self) {
-        self.child.kill().expect("SIGKILL delivered");
-        let status = self.child.wait().expect("reaped");
-        assert!(
-            !status.success(),
-            "a SIGKILLed server cannot exit 0: {status}"
-        );
-    }
-
-    pub(crate) fn log_text(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Every request gets its own `ts` (so its own `sign`), as a real app's does.
-static LAST_TS: AtomicI64 = AtomicI64::new(0);
-
-pub(crate) fn fresh_ts() -> i64 {
-    let now = SystemClock.now_ms();
-    let prev = LAST_TS
-        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |last| {
-            Some(now.max(last + 1))
-        })
-        .unwrap_or_default();
-    now.max(prev + 1)
-}
-
 /// Signs like the app and talks to one running server.
 pub(crate) struct Remote {
-    base: String,
-    addr: String,
+    addr: SocketAddr,
     http: reqwest::Client,
+}
+
+impl Target for Remote {
+    fn target_addr(&self) -> SocketAddr {
+        self.addr
+    }
+    fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+    fn next_ts(&self) -> i64 {
+        fresh_ts()
+    }
 }
 
 impl Remote {
     pub(crate) fn new(server: &Server) -> Self {
         Self {
-            base: format!("http://{}", server.addr),
-            addr: server.addr.clone(),
+            addr: server.addr,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -153,7 +63,7 @@ impl Remote {
         }
     }
 
-    /// A signed call; `Err` when no complete answer came back (the server died).
+    /// A signed call; `Err` when no complete JSON answer came back (the server died).
     pub(crate) async fn try_call(
         &self,
         method: Method,
@@ -161,37 +71,18 @@ impl Remote {
         who: Option<&Session>,
         params: &[(&str, String)],
     ) -> Result<Resp, String> {
-        let mut all: Vec<(String, String)> = params
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), v.clone()))
-            .collect();
-        all.push(("ts".into(), fresh_ts().to_string()));
-        all.sort();
-        let secret = who.map_or(DEFAULT_ACCESS_SECRET, |s| s.secret.as_str());
-        let sign = signature::sign(all.iter().map(|(k, v)| (k.as_str(), v.as_str())), secret);
-        all.push(("sign".into(), sign));
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method.clone(), url);
-        req = if method == Method::GET {
-            req.query(&all)
-        } else {
-            req.form(&all)
-        };
-        if let Some(s) = who {
-            req = req.header("Authorization", s.authorization());
+        let mut call = Call::new(self, method, path);
+        for (k, v) in params {
+            call = call.param(k, v);
         }
-        let res = req.send().await.map_err(|e| e.to_string())?;
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let text = res.text().await.map_err(|e| e.to_string())?;
-        let body = serde_json::from_str(&text)
-            .map_err(|_| format!("not JSON (HTTP {status}): {text:?}"))?;
-        Ok(Resp {
-            status,
-            headers,
-            body,
-            text,
-        })
+        if let Some(s) = who {
+            call = call.user(s);
+        }
+        let res = call.try_send(Duration::from_secs(30)).await?;
+        if res.body.is_null() {
+            return Err(format!("not JSON (HTTP {}): {:?}", res.status, res.text));
+        }
+        Ok(res)
     }
 
     /// A signed call to a server that is up.
@@ -217,15 +108,7 @@ impl Remote {
 
     /// Signs in a test number and sets up its profile.
     pub(crate) async fn sign_in(&self, mobile: &str, nickname: &str) -> Session {
-        let res = self
-            .call(
-                Method::POST,
-                "/account/login/captcha",
-                None,
-                &[("mobile", mobile.into()), ("captcha", TEST_CODE.into())],
-            )
-            .await;
-        let s = crate::helpers::session_from(&res);
+        let s = session_from(&self.login_with(mobile, TEST_CODE).await);
         self.post(
             "/user/profile/init",
             &s,
@@ -241,29 +124,12 @@ impl Remote {
 
     /// Every item of a cursor list (pages of 100).
     pub(crate) async fn walk(&self, who: &Session, path: &str) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut last: Option<String> = None;
-        loop {
-            let mut params = vec![("count", "100".to_owned())];
-            if let Some(l) = &last {
-                params.push(("lastId", l.clone()));
-            }
-            let res = self.get(path, who, &params).await;
-            let list = res.ok()["list"].as_array().unwrap().clone();
-            let short = list.len() < 100;
-            if let Some(item) = list.last() {
-                last = Some(crate::helpers::text(&item["sequenceId"]));
-            }
-            out.extend(list);
-            if short {
-                return out;
-            }
-        }
+        Api::walk(self, who, path, 100, None).await
     }
 
     /// The signed `/ws` URL for `s`.
     pub(crate) fn ws_url(&self, s: &Session) -> String {
-        crate::ws::signed_ws_url(&self.addr, s, fresh_ts())
+        Api::ws_url(self, s)
     }
 
     /// Voice token, WebSocket, `join`: the join ack.
@@ -274,22 +140,5 @@ impl Remote {
             .expect("websocket upgrade");
         let ack = ws.join(room).await;
         (ws, ack)
-    }
-}
-
-impl Server {
-    /// The process's resident memory and its peak so far, in KiB
-    /// (`VmRSS`, `VmHWM` of `/proc/<pid>/status`).
-    pub(crate) fn memory_kib(&self) -> (u64, u64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
-            .expect("/proc/<pid>/status of the server");
-        let field = |name: &str| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix(name))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-                .unwrap_or_else(|| panic!("{name} in /proc/<pid>/status"))
-        };
-        (field("VmRSS:"), field("VmHWM:"))
     }
 }

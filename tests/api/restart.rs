@@ -24,16 +24,10 @@ async fn everything_survives_a_restart() {
     let t0 = app.clock_now();
 
     // block, card (+ message), club + membership
-    app.post(&format!("/user/{}/block", c.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", c.uid))
         .await
         .ok();
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
     let k = id(&app.create_club(&a, "Club").await, "clubId");
     app.clock.advance(5);
     app.join_club(&b, &k).await;
@@ -42,70 +36,38 @@ async fn everything_survives_a_restart() {
     let r = id(&app.create_room(&a, "Open", &k).await, "roomId");
     app.clock.advance(5);
     let p = id(&app.create_private_room(&a, "Private").await, "roomId");
-    app.post(&format!("/room/{p}/invite/{}", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/room/{p}/invite/{}", b.uid))
         .await
         .ok();
     app.clock.advance(5);
     let x = id(&app.create_room(&a, "Closed", &k).await, "roomId");
-    app.post(&format!("/room/{x}/close"))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/room/{x}/close")).await.ok();
     // an event with a member and a subscriber
     let e = id(
         &app.create_event(&a, "Event", t0 + 60_000, &[&a.uid, &b.uid])
             .await,
         "eventId",
     );
-    app.post(&format!("/event/{e}/notify"))
-        .user(&c)
-        .send()
-        .await
-        .ok();
+    app.post_as(&c, &format!("/event/{e}/notify")).await.ok();
 
     let before_profile = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
+        .get_as(&a, &format!("/user/{}/profile", b.uid))
         .await
         .ok()
         .clone();
-    let before_club = app
-        .get(&format!("/club/{k}"))
-        .user(&b)
-        .send()
-        .await
-        .ok()
-        .clone();
+    let before_club = app.get_as(&b, &format!("/club/{k}")).await.ok().clone();
     let before_room = app.room(&b, &r).await;
-    let before_event = app
-        .get(&format!("/event/{e}"))
-        .user(&c)
-        .send()
-        .await
-        .ok()
-        .clone();
+    let before_event = app.get_as(&c, &format!("/event/{e}")).await.ok().clone();
 
     app.restart().await;
 
     // sessions, profiles
-    let profile = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let profile = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(profile.ok(), &before_profile);
     // block
     let blocks = app.walk(&a, "/user/block", 10, None).await;
     assert_eq!(ids(&blocks, "uid"), vec![c.uid.clone()]);
-    let seen = app
-        .get(&format!("/user/{}/profile", c.uid))
-        .user(&a)
-        .send()
-        .await;
+    let seen = app.get_as(&a, &format!("/user/{}/profile", c.uid)).await;
     assert_eq!(seen.ok()["blocked"], 1);
     // card and the unread card message
     let cards = app.walk(&a, "/user/card", 10, None).await;
@@ -141,29 +103,17 @@ async fn everything_survives_a_restart() {
     app.room(&b, &p).await;
     app.room_token(&b, &p).await;
     // a stranger (not blocked by the host) is still kept out of the private room
-    app.get(&format!("/room/{p}"))
-        .user(&sentinel)
-        .send()
+    app.get_as(&sentinel, &format!("/room/{p}"))
         .await
         .protocol(403, "Forbidden");
     // and C, whom the host blocked, is kept out of the open room
-    app.get(&format!("/room/{r}"))
-        .user(&c)
-        .send()
-        .await
-        .business(400001);
+    app.get_as(&c, &format!("/room/{r}")).await.business(400001);
     for s in [&a, &b] {
         assert_eq!(
-            app.get(&format!("/room/{x}"))
-                .user(s)
-                .send()
-                .await
-                .business(400000),
+            app.get_as(s, &format!("/room/{x}")).await.business(400000),
             "活动不存在"
         );
-        app.post(&format!("/room/{x}/token"))
-            .user(s)
-            .send()
+        app.post_as(s, &format!("/room/{x}/token"))
             .await
             .business(400000);
     }
@@ -221,15 +171,9 @@ async fn reminders_fire_exactly_once_across_restarts() {
         "eventId",
     );
     for e in [&first, &during_downtime, &deleted] {
-        app.post(&format!("/event/{e}/notify"))
-            .user(&sub)
-            .send()
-            .await
-            .ok();
+        app.post_as(&sub, &format!("/event/{e}/notify")).await.ok();
     }
-    app.delete(&format!("/event/{deleted}"))
-        .user(&creator)
-        .send()
+    app.delete_as(&creator, &format!("/event/{deleted}"))
         .await
         .ok();
 

@@ -6,6 +6,12 @@ use serde_json::{json, Value};
 use crate::helpers::*;
 
 const NO_SUCH_ROOM: &str = "活动不存在";
+
+/// Asserts the business failure 400000 with its message.
+#[track_caller]
+fn no_such_room(res: &Resp) {
+    assert_eq!(res.business(400000), NO_SUCH_ROOM);
+}
 const UNKNOWN_ID: &str = "00112233445566778899aabbccddeeff";
 const INVITE_TITLE: &str = "有人邀请你参加活动";
 
@@ -200,23 +206,12 @@ async fn get_room_answers_the_seed_shape() {
     assert_eq!(room["clubId"], "");
     assert_eq!(room["inviteOnly"], 1);
 
-    assert_eq!(
-        app.get(&format!("/room/{UNKNOWN_ID}"))
-            .user(&a)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.get_as(&a, &format!("/room/{UNKNOWN_ID}")).await);
     for bad in ["nothex", "00112233445566778899AABBCCDDEEFF", "0011"] {
-        app.get(&format!("/room/{bad}"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/room/{bad}"))
             .await
             .protocol(400, "Params Not Valid");
-        app.post(&format!("/room/{bad}/token"))
-            .user(&a)
-            .send()
+        app.post_as(&a, &format!("/room/{bad}/token"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -239,11 +234,7 @@ async fn room_list_shows_my_clubs_open_rooms_and_my_private_rooms() {
     let r3 = id(&app.create_room(&c, "R3", &k2).await, "roomId");
     app.clock.advance(5);
     let closed = id(&app.create_room(&a, "Closed", &k).await, "roomId");
-    app.post(&format!("/room/{closed}/close"))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/room/{closed}/close")).await.ok();
 
     let listed = |list: &Value| ids(list["list"].as_array().unwrap(), "roomId");
     assert_eq!(
@@ -261,9 +252,7 @@ async fn room_list_shows_my_clubs_open_rooms_and_my_private_rooms() {
     );
 
     // once invited, B sees the private room too
-    app.post(&format!("/room/{p}/invite/{}", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/room/{p}/invite/{}", b.uid))
         .await
         .ok();
     let page = app.page(&b, "/room", 10, None).await;
@@ -333,11 +322,7 @@ async fn voice_tokens_are_agora_006_with_the_right_privileges() {
     let r = id(&app.create_room(&host, "Room", &k).await, "roomId");
     let now_secs = app.clock_now() / 1000;
 
-    let res = app
-        .post(&format!("/room/{r}/token"))
-        .user(&listener)
-        .send()
-        .await;
+    let res = app.post_as(&listener, &format!("/room/{r}/token")).await;
     let out = res.ok();
     assert_keys(out, &["roomId", "token"]);
     assert_eq!(out["roomId"], r.as_str());
@@ -462,65 +447,30 @@ async fn only_the_host_closes_a_room_and_closed_rooms_are_gone() {
     app.room_token(&b, &r).await;
 
     // B (even as a live member) cannot close A's room
-    app.post(&format!("/room/{r}/close"))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/room/{r}/close"))
         .await
         .protocol(403, "Forbidden");
     assert!(member(&app.room(&b, &r).await, &b.uid).is_some());
 
-    let res = app
-        .post(&format!("/room/{r}/close"))
-        .user(&host)
-        .send()
-        .await;
+    let res = app.post_as(&host, &format!("/room/{r}/close")).await;
     assert_eq!(
         res.body,
         json!({"result": {}, "message": "Success", "status": 1})
     );
     for s in [&host, &b] {
         assert_eq!(
-            app.get(&format!("/room/{r}"))
-                .user(s)
-                .send()
-                .await
-                .business(400000),
+            app.get_as(s, &format!("/room/{r}")).await.business(400000),
             NO_SUCH_ROOM
         );
-        assert_eq!(
-            app.post(&format!("/room/{r}/token"))
-                .user(s)
-                .send()
-                .await
-                .business(400000),
-            NO_SUCH_ROOM
-        );
+        no_such_room(&app.post_as(s, &format!("/room/{r}/token")).await);
     }
-    assert_eq!(
-        app.post(&format!("/room/{r}/close"))
-            .user(&host)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
-    assert_eq!(
-        app.post(&format!("/room/{r}/invite/{}", b.uid))
-            .user(&host)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
+    no_such_room(&app.post_as(&host, &format!("/room/{r}/close")).await);
+    no_such_room(
+        &app.post_as(&host, &format!("/room/{r}/invite/{}", b.uid))
+            .await,
     );
     assert_eq!(app.page(&b, "/room", 10, None).await["list"], json!([]));
-    assert_eq!(
-        app.post(&format!("/room/{UNKNOWN_ID}/close"))
-            .user(&b)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.post_as(&b, &format!("/room/{UNKNOWN_ID}/close")).await);
 }
 
 #[actix_web::test]
@@ -530,19 +480,11 @@ async fn a_host_who_blocked_the_caller_keeps_them_out_with_400001() {
     let b = app.user("13800300020", "Bob").await;
     let c = app.user("13800300021", "Carol").await;
     let r = id(&app.create_room(&host, "Room", &k).await, "roomId");
-    app.post(&format!("/user/{}/block", b.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/user/{}/block", b.uid))
         .await
         .ok();
-    app.get(&format!("/room/{r}"))
-        .user(&b)
-        .send()
-        .await
-        .business(400001);
-    app.post(&format!("/room/{r}/token"))
-        .user(&b)
-        .send()
+    app.get_as(&b, &format!("/room/{r}")).await.business(400001);
+    app.post_as(&b, &format!("/room/{r}/token"))
         .await
         .business(400001);
     assert!(member(&app.room(&c, &r).await, &b.uid).is_none());
@@ -550,16 +492,12 @@ async fn a_host_who_blocked_the_caller_keeps_them_out_with_400001() {
     app.room(&c, &r).await;
     app.room_token(&c, &r).await;
     // B blocking the host does not keep the host out of their own room
-    app.post(&format!("/user/{}/block", host.uid))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/user/{}/block", host.uid))
         .await
         .ok();
     app.room_token(&host, &r).await;
     // unblocked: back in
-    app.delete(&format!("/user/{}/block", b.uid))
-        .user(&host)
-        .send()
+    app.delete_as(&host, &format!("/user/{}/block", b.uid))
         .await
         .ok();
     app.room(&b, &r).await;
@@ -590,14 +528,7 @@ async fn cache_ids_are_stable_per_sharer_and_room() {
         "same sharer + same room → same id"
     );
     assert_ne!(cache(&b, &r2).await, first);
-    assert_eq!(
-        app.post(&format!("/room/{UNKNOWN_ID}/cache"))
-            .user(&b)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
-    );
+    no_such_room(&app.post_as(&b, &format!("/room/{UNKNOWN_ID}/cache")).await);
 }
 
 #[actix_web::test]
@@ -610,23 +541,17 @@ async fn invite_only_rooms_are_for_the_host_and_invitees() {
     let p = id(&app.create_private_room(&host, "Private").await, "roomId");
 
     for s in [&stranger, &b] {
-        app.get(&format!("/room/{p}"))
-            .user(s)
-            .send()
+        app.get_as(s, &format!("/room/{p}"))
             .await
             .protocol(403, "Forbidden");
-        app.post(&format!("/room/{p}/token"))
-            .user(s)
-            .send()
+        app.post_as(s, &format!("/room/{p}/token"))
             .await
             .protocol(403, "Forbidden");
     }
     app.room(&host, &p).await;
     app.room_token(&host, &p).await;
 
-    app.post(&format!("/room/{p}/invite/{}", b.uid))
-        .user(&host)
-        .send()
+    app.post_as(&host, &format!("/room/{p}/invite/{}", b.uid))
         .await
         .ok();
     let room = app.room(&b, &p).await;
@@ -637,14 +562,10 @@ async fn invite_only_rooms_are_for_the_host_and_invitees() {
     assert!(!parsed.has_privilege(Privilege::PublishAudio));
     assert!(member(&app.room(&host, &p).await, &b.uid).is_some());
     // still closed to the stranger
-    app.get(&format!("/room/{p}"))
-        .user(&stranger)
-        .send()
+    app.get_as(&stranger, &format!("/room/{p}"))
         .await
         .protocol(403, "Forbidden");
-    app.post(&format!("/room/{p}/token"))
-        .user(&stranger)
-        .send()
+    app.post_as(&stranger, &format!("/room/{p}/token"))
         .await
         .protocol(403, "Forbidden");
 }
@@ -659,17 +580,11 @@ async fn invites_need_a_relation_and_send_a_message() {
     let c = app.user("13800300031", "Carl").await; // no relation
     app.join_club(&b, &k).await;
     for to in [&a, &b] {
-        app.post(&format!("/user/{}/card", to.uid))
-            .user(&d)
-            .send()
+        app.post_as(&d, &format!("/user/{}/card", to.uid))
             .await
             .ok();
     }
-    app.post(&format!("/user/{}/card", e.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", e.uid)).await.ok();
     let p = id(&app.create_private_room(&a, "Private").await, "roomId");
     let invite = |from: &Session, to: &str| {
         app.post(&format!("/room/{p}/invite/{to}"))
@@ -695,13 +610,9 @@ async fn invites_need_a_relation_and_send_a_message() {
     invite(&a, "NOTAUID")
         .await
         .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post(&format!("/room/{UNKNOWN_ID}/invite/{}", b.uid))
-            .user(&a)
-            .send()
-            .await
-            .business(400000),
-        NO_SUCH_ROOM
+    no_such_room(
+        &app.post_as(&a, &format!("/room/{UNKNOWN_ID}/invite/{}", b.uid))
+            .await,
     );
 
     // B got the invite message

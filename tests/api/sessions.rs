@@ -50,14 +50,10 @@ async fn a_token_used_with_another_uid_is_401() {
     let b = app.login("13800000020").await;
     let mut forged = b.clone();
     forged.token = a.token.clone();
-    app.post("/account/logout")
-        .user(&forged)
-        .send()
-        .await
-        .protocol(
-            401,
-            "Authorized Failed: access token belongs to another uid",
-        );
+    app.post_as(&forged, "/account/logout").await.protocol(
+        401,
+        "Authorized Failed: access token belongs to another uid",
+    );
 }
 
 #[actix_web::test]
@@ -68,9 +64,7 @@ async fn a_token_signed_by_another_server_is_401() {
         spawn_app_with(|c| c.jwt_secret = Some(huddle::config::Secret::new("other-secret"))).await;
     let foreign = other.login(TEST_NUMBER).await;
     app.login(TEST_NUMBER).await;
-    app.post("/account/logout")
-        .user(&foreign)
-        .send()
+    app.post_as(&foreign, "/account/logout")
         .await
         .protocol(401, "Authorized Failed: access token is not valid");
 }
@@ -83,9 +77,7 @@ async fn sessions_expire_after_30_days() {
     // still valid one ms before expiry (request signed at the server's time)
     let keep = app.login(TEST_NUMBER).await;
     app.clock.advance(1);
-    app.post("/account/logout")
-        .user(&s)
-        .send()
+    app.post_as(&s, "/account/logout")
         .await
         .protocol(401, "Authorized Failed: session expired");
     app.post("/account/logout").user(&keep).send().await.ok();
@@ -130,21 +122,12 @@ async fn a_cli_freeze_reaches_a_session_in_use_within_the_session_cache_time() {
         let s = app.login(TEST_NUMBER).await;
         app.init_profile(&s, "Ann").await;
         // the session is now checked (and remembered) by the server
-        app.get("/user/message/unread_total")
-            .user(&s)
-            .send()
-            .await
-            .ok();
+        app.get_as(&s, "/user/message/unread_total").await.ok();
         let out = app.cli(&["account", "freeze", &s.uid]);
         assert!(out.status.success());
         let frozen_at = std::time::Instant::now();
         let refused = wait_for(|| async {
-            app.get("/user/message/unread_total")
-                .user(&s)
-                .send()
-                .await
-                .body["result"]
-                == 100002
+            app.get_as(&s, "/user/message/unread_total").await.body["result"] == 100002
         })
         .await;
         let took = frozen_at.elapsed();
@@ -168,15 +151,9 @@ async fn logout_ends_a_remembered_session_at_once() {
     let app = spawn_app_with(|c| c.session_cache_ms = 60_000).await;
     let s = app.login(TEST_NUMBER).await;
     app.init_profile(&s, "Ann").await;
-    app.get("/user/message/unread_total")
-        .user(&s)
-        .send()
-        .await
-        .ok();
+    app.get_as(&s, "/user/message/unread_total").await.ok();
     app.post("/account/logout").user(&s).send().await.ok();
-    app.get("/user/message/unread_total")
-        .user(&s)
-        .send()
+    app.get_as(&s, "/user/message/unread_total")
         .await
         .protocol(401, "Authorized Failed: session ended");
 }

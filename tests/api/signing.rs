@@ -105,9 +105,7 @@ async fn logged_in_calls_must_sign_with_the_access_secret() {
     let s = app.login(TEST_NUMBER).await;
     let mut wrong = s.clone();
     wrong.secret = huddle::auth::signature::DEFAULT_ACCESS_SECRET.into();
-    app.post("/account/logout")
-        .user(&wrong)
-        .send()
+    app.post_as(&wrong, "/account/logout")
         .await
         .protocol(401, "Authorized Failed: sign does not match");
     app.post("/account/logout").user(&s).send().await.ok();

@@ -365,17 +365,13 @@ async fn offline_users_get_jpush_notifications_on_their_latest_devices() {
     // Bad ids.
     let long = "x".repeat(129);
     for bad in [long.as_str(), "has%20space", "semi;colon"] {
-        app.post(&format!("/push/{bad}"))
-            .user(&phone)
-            .send()
+        app.post_as(&phone, &format!("/push/{bad}"))
             .await
             .protocol(400, "Params Not Valid");
     }
 
     // The receiver has no socket: a card message is pushed.
-    app.post(&format!("/user/{}/card", phone.uid))
-        .user(&sender)
-        .send()
+    app.post_as(&sender, &format!("/user/{}/card", phone.uid))
         .await
         .ok();
     assert!(
@@ -421,9 +417,7 @@ async fn offline_users_get_jpush_notifications_on_their_latest_devices() {
 
     // With a live socket, no push: the socket gets it.
     let mut ws = app.ws(&phone).await;
-    app.post(&format!("/user/{}/card", phone.uid))
-        .user(&other)
-        .send()
+    app.post_as(&other, &format!("/user/{}/card", phone.uid))
         .await
         .ok();
     ws.next_of("message.new").await;

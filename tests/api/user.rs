@@ -10,6 +10,23 @@ const ALREADY_INITIALISED: &str = "用户资料已初始化";
 const NO_SUCH_USER: &str = "用户不存在";
 const UNKNOWN_UID: &str = "0123456789abcdef0123456789abcdef";
 
+/// `POST /user/{uid}/{action}` by `a`: 400 for `a` itself and for the
+/// malformed uid `malformed`, 200002 for an unknown uid.
+async fn refuses_bad_targets(app: &TestApp, a: &Session, action: &str, malformed: &str) {
+    app.post_as(a, &format!("/user/{}/{action}", a.uid))
+        .await
+        .protocol(400, "Params Not Valid");
+    assert_eq!(
+        app.post_as(a, &format!("/user/{UNKNOWN_UID}/{action}"))
+            .await
+            .business(200002),
+        NO_SUCH_USER
+    );
+    app.post_as(a, &format!("/user/{malformed}/{action}"))
+        .await
+        .protocol(400, "Params Not Valid");
+}
+
 #[actix_web::test]
 async fn profile_init_answers_the_profile() {
     let app = spawn_huddle().await;
@@ -60,11 +77,7 @@ async fn profile_init_twice_is_200001() {
         .business(200001);
     assert_eq!(msg, ALREADY_INITIALISED);
     // the first profile is kept
-    let r = app
-        .get(&format!("/user/{}/profile", s.uid))
-        .user(&s)
-        .send()
-        .await;
+    let r = app.get_as(&s, &format!("/user/{}/profile", s.uid)).await;
     assert_eq!(r.ok()["nickname"], "Once");
 }
 
@@ -236,18 +249,14 @@ async fn put_profile_updates_and_absent_bio_is_unchanged() {
     assert_eq!(r.ok()["bio"], "", "an empty bio clears it");
 
     let seen = app
-        .get(&format!("/user/{}/profile", s.uid))
-        .user(&other)
-        .send()
+        .get_as(&other, &format!("/user/{}/profile", s.uid))
         .await;
     let seen = seen.ok();
     assert_eq!(seen["nickname"], "After");
     assert_eq!(seen["bio"], "");
     // the other user's profile is untouched
     let o = app
-        .get(&format!("/user/{}/profile", other.uid))
-        .user(&other)
-        .send()
+        .get_as(&other, &format!("/user/{}/profile", other.uid))
         .await;
     assert_eq!(o.ok()["nickname"], "Viewer");
 }
@@ -257,48 +266,30 @@ async fn get_profile_shows_blocked_for_the_viewer() {
     let app = spawn_huddle().await;
     let a = app.user("13800100009", "Alice").await;
     let b = app.user("13800100010", "Bob").await;
-    let res = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let res = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     let r = res.ok();
     assert_keys(r, PROFILE_KEYS);
     assert_eq!(r["uid"], b.uid.as_str());
     assert_eq!(r["nickname"], "Bob");
     assert_eq!(r["blocked"], 0);
 
-    app.post(&format!("/user/{}/block", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", b.uid))
         .await
         .ok();
-    let r = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let r = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(r.ok()["blocked"], 1, "A blocked B");
-    let r = app
-        .get(&format!("/user/{}/profile", a.uid))
-        .user(&b)
-        .send()
-        .await;
+    let r = app.get_as(&b, &format!("/user/{}/profile", a.uid)).await;
     assert_eq!(r.ok()["blocked"], 0, "B did not block A");
 
     // unknown uid, and a user without a profile, are 200002
     let msg = app
-        .get(&format!("/user/{UNKNOWN_UID}/profile"))
-        .user(&a)
-        .send()
+        .get_as(&a, &format!("/user/{UNKNOWN_UID}/profile"))
         .await
         .business(200002);
     assert_eq!(msg, NO_SUCH_USER);
     let bare = app.login("13800100011").await;
     assert_eq!(
-        app.get(&format!("/user/{}/profile", bare.uid))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/user/{}/profile", bare.uid))
             .await
             .business(200002),
         NO_SUCH_USER
@@ -309,9 +300,7 @@ async fn get_profile_shows_blocked_for_the_viewer() {
         "0123456789ABCDEF0123456789ABCDEF",
         "0123456789abcdef",
     ] {
-        app.get(&format!("/user/{bad}/profile"))
-            .user(&a)
-            .send()
+        app.get_as(&a, &format!("/user/{bad}/profile"))
             .await
             .protocol(400, "Params Not Valid");
     }
@@ -323,11 +312,7 @@ async fn block_and_unblock_are_idempotent() {
     let a = app.user("13800100012", "Alice").await;
     let b = app.user("13800100013", "Bob").await;
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/user/{}/block", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.post_as(&a, &format!("/user/{}/block", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "拉黑成功", "status": 1})
@@ -336,11 +321,7 @@ async fn block_and_unblock_are_idempotent() {
     let list = app.page(&a, "/user/block", 10, None).await;
     assert_eq!(list["list"].as_array().unwrap().len(), 1, "blocked once");
     for _ in 0..2 {
-        let res = app
-            .delete(&format!("/user/{}/block", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.delete_as(&a, &format!("/user/{}/block", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "取消拉黑成功", "status": 1})
@@ -348,31 +329,10 @@ async fn block_and_unblock_are_idempotent() {
     }
     let list = app.page(&a, "/user/block", 10, None).await;
     assert_eq!(list["list"], json!([]));
-    let r = app
-        .get(&format!("/user/{}/profile", b.uid))
-        .user(&a)
-        .send()
-        .await;
+    let r = app.get_as(&a, &format!("/user/{}/profile", b.uid)).await;
     assert_eq!(r.ok()["blocked"], 0);
 
-    app.post(&format!("/user/{}/block", a.uid))
-        .user(&a)
-        .send()
-        .await
-        .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post(&format!("/user/{UNKNOWN_UID}/block"))
-            .user(&a)
-            .send()
-            .await
-            .business(200002),
-        NO_SUCH_USER
-    );
-    app.post("/user/NOTAUID/block")
-        .user(&a)
-        .send()
-        .await
-        .protocol(400, "Params Not Valid");
+    refuses_bad_targets(&app, &a, "block", "NOTAUID").await;
 }
 
 #[actix_web::test]
@@ -387,9 +347,7 @@ async fn block_list_pages_newest_first() {
             .await;
         app.clock.advance(7);
         times.push(app.clock_now());
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
         blocked.push(u.uid.clone());
@@ -426,18 +384,10 @@ async fn block_list_pages_newest_first() {
 async fn block_list_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100030", "Me").await;
-    let mut users = Vec::new();
-    for i in 0..8 {
-        users.push(
-            app.user(&format!("138001003{:02}", 31 + i), &format!("U{i}"))
-                .await,
-        );
-    }
+    let users = app.users(13800100331, 8, "U").await;
     for u in &users[..5] {
         app.clock.advance(5);
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
     }
@@ -450,9 +400,7 @@ async fn block_list_under_concurrent_inserts() {
     // new blocks arrive between the pages
     for u in &users[5..] {
         app.clock.advance(5);
-        app.post(&format!("/user/{}/block", u.uid))
-            .user(&me)
-            .send()
+        app.post_as(&me, &format!("/user/{}/block", u.uid))
             .await
             .ok();
     }
@@ -497,11 +445,7 @@ async fn paging_params_are_validated_on_every_list() {
     ];
     for path in lists {
         // count is required and must be an integer in 0..=100
-        app.get(path)
-            .user(&a)
-            .send()
-            .await
-            .protocol(400, "Params Not Valid");
+        app.get_as(&a, path).await.protocol(400, "Params Not Valid");
         for bad in ["101", "-1", "abc", "1.5", ""] {
             app.get(path)
                 .user(&a)
@@ -556,11 +500,7 @@ async fn send_card_gives_my_card_and_one_message() {
     let b = app.user("13800100051", "Bob").await;
     let sent_at = app.clock_now();
     for _ in 0..2 {
-        let res = app
-            .post(&format!("/user/{}/card", b.uid))
-            .user(&a)
-            .send()
-            .await;
+        let res = app.post_as(&a, &format!("/user/{}/card", b.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "对方已收到你的名片", "status": 1})
@@ -606,34 +546,13 @@ async fn send_card_refusals() {
     let app = spawn_huddle().await;
     let a = app.user("13800100052", "Alice").await;
     let b = app.user("13800100053", "Bob").await;
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&a)
-        .send()
-        .await
-        .protocol(400, "Params Not Valid");
-    assert_eq!(
-        app.post(&format!("/user/{UNKNOWN_UID}/card"))
-            .user(&a)
-            .send()
-            .await
-            .business(200002),
-        NO_SUCH_USER
-    );
-    app.post("/user/xyz/card")
-        .user(&a)
-        .send()
-        .await
-        .protocol(400, "Params Not Valid");
+    refuses_bad_targets(&app, &a, "card", "xyz").await;
     // B blocked A: A cannot send B a card
-    app.post(&format!("/user/{}/block", a.uid))
-        .user(&b)
-        .send()
+    app.post_as(&b, &format!("/user/{}/block", a.uid))
         .await
         .ok();
     let msg = app
-        .post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
+        .post_as(&a, &format!("/user/{}/card", b.uid))
         .await
         .business(0);
     assert_eq!(msg, "对方已将你拉黑，无法发送名片");
@@ -643,11 +562,7 @@ async fn send_card_refusals() {
     );
     assert!(app.messages(&b).await.is_empty());
     // B may still send A a card (A did not block B)
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
 }
 
 #[actix_web::test]
@@ -657,23 +572,11 @@ async fn card_list_shows_send_card_and_card_total() {
     let b = app.user("13800100055", "Bob").await;
     let c = app.user("13800100056", "Carol").await;
     // A and C send B their cards; B sends A B's card
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     app.clock.advance(3);
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&c)
-        .send()
-        .await
-        .ok();
+    app.post_as(&c, &format!("/user/{}/card", b.uid)).await.ok();
     app.clock.advance(3);
-    app.post(&format!("/user/{}/card", a.uid))
-        .user(&b)
-        .send()
-        .await
-        .ok();
+    app.post_as(&b, &format!("/user/{}/card", a.uid)).await.ok();
 
     let cards = app.page(&b, "/user/card", 10, None).await;
     let list = cards["list"].as_array().unwrap();
@@ -687,9 +590,7 @@ async fn card_list_shows_send_card_and_card_total() {
     assert_eq!(alice["blocked"], 0);
 
     // how A sees B in A's block list: B holds 2 cards, A sent one of them
-    app.post(&format!("/user/{}/block", b.uid))
-        .user(&a)
-        .send()
+    app.post_as(&a, &format!("/user/{}/block", b.uid))
         .await
         .ok();
     let blocks = app.page(&a, "/user/block", 10, None).await;
@@ -705,17 +606,9 @@ async fn delete_card_removes_it_from_my_holder() {
     let app = spawn_huddle().await;
     let a = app.user("13800100057", "Alice").await;
     let b = app.user("13800100058", "Bob").await;
-    app.post(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
-        .await
-        .ok();
+    app.post_as(&a, &format!("/user/{}/card", b.uid)).await.ok();
     for _ in 0..2 {
-        let res = app
-            .delete(&format!("/user/{}/card", a.uid))
-            .user(&b)
-            .send()
-            .await;
+        let res = app.delete_as(&b, &format!("/user/{}/card", a.uid)).await;
         assert_eq!(
             res.body,
             json!({"result": {}, "message": "删除成功", "status": 1})
@@ -726,9 +619,7 @@ async fn delete_card_removes_it_from_my_holder() {
         json!([])
     );
     // deleting a card I never had is fine too
-    app.delete(&format!("/user/{}/card", b.uid))
-        .user(&a)
-        .send()
+    app.delete_as(&a, &format!("/user/{}/card", b.uid))
         .await
         .ok();
 }
@@ -737,20 +628,10 @@ async fn delete_card_removes_it_from_my_holder() {
 async fn card_list_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100060", "Me").await;
-    let mut senders = Vec::new();
-    for i in 0..7 {
-        senders.push(
-            app.user(&format!("138001000{}", 61 + i), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800100061, 7, "S").await;
     for s in &senders[..5] {
         app.clock.advance(11);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/user/{}/card", me.uid)).await.ok();
     }
     let all = app.walk(&me, "/user/card", 2, None).await;
     let want: Vec<String> = senders[..5].iter().rev().map(|s| s.uid.clone()).collect();
@@ -760,11 +641,7 @@ async fn card_list_under_concurrent_inserts() {
     let last = text(&first["list"][2]["sequenceId"]);
     for s in &senders[5..] {
         app.clock.advance(11);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(s)
-            .send()
-            .await
-            .ok();
+        app.post_as(s, &format!("/user/{}/card", me.uid)).await.ok();
     }
     let rest = app.walk(&me, "/user/card", 3, Some(last)).await;
     assert_eq!(ids(&rest, "uid"), want[3..].to_vec());
@@ -780,9 +657,7 @@ async fn messages_page_newest_first_and_are_marked_read() {
             .user(&format!("138001000{}", 71 + i), &format!("S{i}"))
             .await;
         app.clock.advance(13);
-        app.post(&format!("/user/{}/card", me.uid))
-            .user(&s)
-            .send()
+        app.post_as(&s, &format!("/user/{}/card", me.uid))
             .await
             .ok();
         senders.push(s);
@@ -843,13 +718,7 @@ async fn messages_page_newest_first_and_are_marked_read() {
 async fn messages_under_concurrent_inserts() {
     let app = spawn_huddle().await;
     let me = app.user("13800100080", "Me").await;
-    let mut senders = Vec::new();
-    for i in 0..8 {
-        senders.push(
-            app.user(&format!("138001000{}", 81 + i), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800100081, 8, "S").await;
     let send_card = |s: &Session| app.post(&format!("/user/{}/card", me.uid)).user(s).send();
     for s in &senders[..6] {
         app.clock.advance(17);
@@ -897,13 +766,7 @@ async fn messages_under_concurrent_inserts() {
 async fn concurrent_reads_and_writes_of_messages_never_fail() {
     let app = spawn_huddle().await;
     let reader = app.user("13800490001", "Reader").await;
-    let mut senders = Vec::new();
-    for i in 0..12 {
-        senders.push(
-            app.user(&format!("138004901{i:02}"), &format!("S{i}"))
-                .await,
-        );
-    }
+    let senders = app.users(13800490100, 12, "S").await;
     let lists = (0..24).map(|_| async {
         app.get("/user/message")
             .user(&reader)
@@ -911,12 +774,9 @@ async fn concurrent_reads_and_writes_of_messages_never_fail() {
             .send()
             .await
     });
-    let cards = senders.iter().map(|s| async {
-        app.post(&format!("/user/{}/card", reader.uid))
-            .user(s)
-            .send()
-            .await
-    });
+    let cards = senders
+        .iter()
+        .map(|s| async { app.post_as(s, &format!("/user/{}/card", reader.uid)).await });
     let (lists, cards) = futures_util::future::join(
         futures_util::future::join_all(lists),
         futures_util::future::join_all(cards),

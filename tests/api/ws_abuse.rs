@@ -272,19 +272,8 @@ async fn a_share_page_watcher_over_the_rate_is_closed() {
         .create_room(&host, "Live", club["clubId"].as_str().unwrap())
         .await;
     let room_id = room["roomId"].as_str().unwrap();
-    let cache = app
-        .post(&format!("/room/{room_id}/cache"))
-        .user(&host)
-        .send()
-        .await
-        .ok()
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let token = app.post("/h5/session").send().await.ok()["h5Token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let cache = app.room_cache(&host, room_id).await;
+    let token = app.h5_session().await;
     let live = format!("ws://{}/h5/room/{cache}/live?h5Token={token}", app.addr);
     // within the rate: pings are answered and the stream stays open
     let mut calm = WsClient::connect_first(&live, &[], "watching")

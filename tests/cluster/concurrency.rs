@@ -51,11 +51,7 @@ async fn club_joins_through_two_nodes_keep_an_exact_member_total() {
     let results: Vec<(String, Resp)> = futures_util::stream::iter(users.iter().enumerate())
         .map(|(i, s)| async move {
             let node = &nodes[i % 2];
-            let res = node
-                .post(&format!("/club/{club_ref}/join"))
-                .user(s)
-                .send()
-                .await;
+            let res = node.post_as(s, &format!("/club/{club_ref}/join")).await;
             (s.uid.clone(), res)
         })
         .buffer_unordered(PARALLEL)
@@ -101,13 +97,9 @@ async fn club_joins_through_two_nodes_keep_an_exact_member_total() {
             assert!(seen.insert(uid), "on {node}: twice: {}", f.text);
             totals.push(f["memberTotal"].as_i64().unwrap_or_default());
         }
-        let dupes: Vec<String> = sub
-            .drain_for(500)
-            .await
-            .into_iter()
-            .filter(|f| f["type"] == "club.member_joined")
-            .map(|f| f.text)
-            .collect();
+        let dupes = sub
+            .texts_for(500, |f| f["type"] == "club.member_joined")
+            .await;
         assert!(dupes.is_empty(), "on {node}: more joins: {dupes:#?}");
         assert_eq!(
             totals.iter().max().copied(),
@@ -158,11 +150,7 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
     let results: Vec<(String, Resp)> = futures_util::stream::iter(users.iter().enumerate())
         .map(|(i, s)| async move {
             let node = &nodes[i % 2];
-            let res = node
-                .post(&format!("/room/{room_ref}/token"))
-                .user(s)
-                .send()
-                .await;
+            let res = node.post_as(s, &format!("/room/{room_ref}/token")).await;
             (s.uid.clone(), res)
         })
         .buffer_unordered(PARALLEL * 2)
@@ -243,13 +231,7 @@ async fn five_hundred_room_members_through_two_nodes_are_counted_exactly() {
             uids == joiners,
             "on {node}: joins of users who did not join"
         );
-        let more: Vec<String> = ws
-            .drain_for(500)
-            .await
-            .into_iter()
-            .filter(|f| f["roomId"] == room.as_str())
-            .map(|f| f.text)
-            .collect();
+        let more = ws.texts_for(500, |f| f["roomId"] == room.as_str()).await;
         assert!(more.is_empty(), "on {node}: more room events: {more:#?}");
         streams.push(events);
     }

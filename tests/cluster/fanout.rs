@@ -75,9 +75,7 @@ async fn room_events_reach_every_node_as_the_same_frames_with_one_gap_free_seq()
     ws_cat.ok("raise_hand", json!({ "roomId": room })).await;
     ws_cat.ok("lower_hand", json!({ "roomId": room })).await;
     // a host control over REST on B while the host's socket is on A
-    b.post(&format!("/room/{room}/speaker/{}", bob.uid))
-        .user(&host)
-        .send()
+    b.post_as(&host, &format!("/room/{room}/speaker/{}", bob.uid))
         .await
         .ok();
     // and back, over REST on A
@@ -88,9 +86,7 @@ async fn room_events_reach_every_node_as_the_same_frames_with_one_gap_free_seq()
         .ok();
     ws_bob.ok("leave", json!({ "roomId": room })).await;
     // a kick over REST on A of a member whose socket is on B
-    a.post(&format!("/room/{room}/remove/{}", cat.uid))
-        .user(&host)
-        .send()
+    a.post_as(&host, &format!("/room/{room}/remove/{}", cat.uid))
         .await
         .ok();
     let detached = ws_cat
@@ -98,16 +94,10 @@ async fn room_events_reach_every_node_as_the_same_frames_with_one_gap_free_seq()
         .await;
     assert_eq!(detached["by"], host.uid.as_str(), "{}", detached.text);
     // removed on A, refused on B
-    b.post(&format!("/room/{room}/token"))
-        .user(&cat)
-        .send()
+    b.post_as(&cat, &format!("/room/{room}/token"))
         .await
         .forbidden();
-    b.post(&format!("/room/{room}/close"))
-        .user(&host)
-        .send()
-        .await
-        .ok();
+    b.post_as(&host, &format!("/room/{room}/close")).await.ok();
 
     let closed = |f: &Frame| f["type"] == "room.closed";
     let seen_a = obs_a.room_events_until(&room, closed).await;
@@ -165,14 +155,10 @@ async fn room_events_reach_every_node_as_the_same_frames_with_one_gap_free_seq()
 
     // the room is gone on both nodes
     for (node, s) in [(a, &ann), (b, &bob)] {
-        node.post(&format!("/room/{room}/token"))
-            .user(s)
-            .send()
+        node.post_as(s, &format!("/room/{room}/token"))
             .await
             .business(400_000);
-        node.get(&format!("/room/{room}"))
-            .user(s)
-            .send()
+        node.get_as(s, &format!("/room/{room}"))
             .await
             .business(400_000);
     }
@@ -208,9 +194,7 @@ async fn an_invite_reaches_every_socket_of_the_invitee_on_every_node_exactly_onc
     let mut bystander = b.ws(&sam).await;
 
     let res = a
-        .post(&format!("/room/{room}/invite/{}", ivy.uid))
-        .user(&host)
-        .send()
+        .post_as(&host, &format!("/room/{room}/invite/{}", ivy.uid))
         .await;
     res.ok();
     assert_eq!(res.body["message"], "邀请成功");
@@ -239,12 +223,7 @@ async fn an_invite_reaches_every_socket_of_the_invitee_on_every_node_exactly_onc
             .collect();
         assert!(dupes.is_empty(), "on {node}: delivered again: {dupes:#?}");
     }
-    let others: Vec<String> = bystander
-        .drain_for(200)
-        .await
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let others = bystander.texts_for(200, |_| true).await;
     assert!(others.is_empty(), "Sam got Ivy's invite: {others:#?}");
     // the inbox, read through a third node, holds it once
     let inbox = c

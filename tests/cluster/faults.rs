@@ -98,13 +98,7 @@ async fn members_of_a_killed_node_leave_once_after_the_grace_period() {
     // announced once: nothing else comes, from any surviving node
     for obs in [&mut obs_a, &mut obs_c] {
         let node = obs.node.clone();
-        let more: Vec<String> = obs
-            .drain_for(2_000)
-            .await
-            .into_iter()
-            .filter(|f| f["roomId"] == room.as_str())
-            .map(|f| f.text)
-            .collect();
+        let more = obs.texts_for(2_000, |f| f["roomId"] == room.as_str()).await;
         assert!(more.is_empty(), "on {node}: more room events: {more:#?}");
     }
     let mut expected = vec![host.uid.clone(), wes.uid.clone()];
@@ -227,13 +221,7 @@ async fn nodes_survive_a_redis_restart_and_resume_cross_node_events() {
         restarted.elapsed()
     );
     for ws in [&mut ws_a, &mut ws_b] {
-        let stray: Vec<String> = ws
-            .drain_for(0)
-            .await
-            .into_iter()
-            .filter(|f| f["type"] != "pong")
-            .map(|f| f.text)
-            .collect();
+        let stray = ws.texts_for(0, |f| f["type"] != "pong").await;
         assert!(
             stray.is_empty(),
             "node {}: events during the outage: {stray:#?}",

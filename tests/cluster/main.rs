@@ -24,6 +24,6 @@
 mod concurrency;
 mod fanout;
 mod faults;
-#[allow(dead_code)] // shared harness: not every helper is used by every suite
+#[allow(unused_imports)] // the shared kit: not every suite uses all of it
 mod harness;
 mod shared_state;

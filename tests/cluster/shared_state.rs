@@ -202,12 +202,7 @@ async fn resume_on_another_node_replays_exactly_the_missed_events() {
     assert_eq!(mine["seq"].as_i64(), Some(s + 2), "{}", mine.text);
     assert_eq!(mine["type"], "room.hand_raised", "{}", mine.text);
     assert_eq!(mine["uid"], max.uid.as_str(), "{}", mine.text);
-    let extra: Vec<String> = back
-        .drain_for(300)
-        .await
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let extra = back.texts_for(300, |_| true).await;
     assert!(extra.is_empty(), "nothing twice on B: {extra:#?}");
     let members = b.room_members(&ann, &room).await;
     assert!(
@@ -229,12 +224,7 @@ async fn resume_on_another_node_replays_exactly_the_missed_events() {
     assert_snapshot(&ack, &id, &room, now, &everyone);
     assert_eq!(hand_in(&ack, &max.uid), 1, "{}", ack.text);
     assert_eq!(hand_in(&ack, &ann.uid), 0, "{}", ack.text);
-    let after: Vec<String> = tablet
-        .drain_for(300)
-        .await
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let after = tablet.texts_for(300, |_| true).await;
     assert!(after.is_empty(), "no frames after a snapshot: {after:#?}");
 
     // Max goes away again; the room moves on past its window
@@ -281,12 +271,7 @@ async fn resume_on_another_node_replays_exactly_the_missed_events() {
     assert_snapshot(&ack, &id, &room, last, &everyone);
     assert_eq!(hand_in(&ack, &ann.uid), 1, "Ann's hand now: {}", ack.text);
     assert_eq!(hand_in(&ack, &max.uid), 1, "{}", ack.text);
-    let after: Vec<String> = cold
-        .drain_for(300)
-        .await
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let after = cold.texts_for(300, |_| true).await;
     assert!(after.is_empty(), "no frames after a snapshot: {after:#?}");
     // and live events reach C from the next seq
     ws_ann.ok("lower_hand", json!({ "roomId": room })).await;
@@ -339,28 +324,21 @@ async fn resume_on_another_node_replays_exactly_the_missed_events() {
     for (got, want) in stream.iter().zip(tail) {
         assert_eq!(got.text, want.text, "the same frames as the listener on A");
     }
-    let extra: Vec<String> = busy
-        .drain_for(300)
-        .await
-        .into_iter()
-        .map(|f| f.text)
-        .collect();
+    let extra = busy.texts_for(300, |_| true).await;
     assert!(extra.is_empty(), "nothing twice: {extra:#?}");
 }
 
 /// The host invites `whom` into `room` through `node`.
 async fn invite(node: &Node, room: &str, host: &Session, whom: &Session) {
     let res = node
-        .post(&format!("/room/{room}/invite/{}", whom.uid))
-        .user(host)
-        .send()
+        .post_as(host, &format!("/room/{room}/invite/{}", whom.uid))
         .await;
     res.ok();
     assert_eq!(res.body["message"], "邀请成功", "{}", res.text);
 }
 
 /// JPush pushes addressed to `registration_id`.
-fn pushes_to(jpush: &FakeHttp, registration_id: &str) -> Vec<Seen> {
+fn pushes_to(jpush: &FakeService, registration_id: &str) -> Vec<Seen> {
     jpush
         .requests("/v3/push")
         .into_iter()
@@ -374,7 +352,7 @@ fn pushes_to(jpush: &FakeHttp, registration_id: &str) -> Vec<Seen> {
 
 /// Waits for a push to `registration_id`, lets 1.5 s pass for any duplicate
 /// (another node pushing too), and answers the one push there must be.
-async fn the_one_push(jpush: &FakeHttp, registration_id: &str, who: &str) -> Seen {
+async fn the_one_push(jpush: &FakeService, registration_id: &str, who: &str) -> Seen {
     assert!(
         eventually(WAIT, || async {
             !pushes_to(jpush, registration_id).is_empty()
@@ -434,11 +412,15 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
     else {
         return;
     };
-    let jpush = FakeHttp::start(r#"{"sendno":"0","msg_id":"54043192223"}"#).await;
+    let jpush = FakeService::answering(Reply::json_text(
+        200,
+        r#"{"sendno":"0","msg_id":"54043192223"}"#,
+    ))
+    .await;
     let cluster = Cluster::start(
         &env,
         Spec {
-            extra_env: [
+            extra_env: env_vars([
                 ("HUDDLE_PUSH_PROVIDER", "jpush".to_owned()),
                 (
                     "HUDDLE_JPUSH_APP_KEY",
@@ -449,10 +431,7 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
                     "5e987ac6d2e04d95a9d8f0d1".to_owned(),
                 ),
                 ("HUDDLE_JPUSH_BASE_URL", jpush.url()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+            ]),
             ..Spec::default()
         },
     )
@@ -467,13 +446,13 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
     let (xia_id, yan_id) = ("160a3797c8e7f1a2b3c", "1a0018970a5a1b2c3d4");
     b.post(&format!("/push/{xia_id}"))
         .user(&xia)
-        .header("Client-Type", 2)
+        .header("Client-Type", "2")
         .send()
         .await
         .ok();
     a.post(&format!("/push/{yan_id}"))
         .user(&yan)
-        .header("Client-Type", 1)
+        .header("Client-Type", "1")
         .send()
         .await
         .ok();
@@ -532,7 +511,7 @@ async fn offline_users_are_pushed_once_by_the_cluster_and_online_ones_are_not() 
 }
 
 /// The code of the newest SMS the gateway got for `mobile`.
-fn last_code(sms: &FakeHttp, mobile: &str) -> Option<String> {
+fn last_code(sms: &FakeService, mobile: &str) -> Option<String> {
     sms.requests("/sms/send").iter().rev().find_map(|r| {
         let v = r.json();
         (v["mobile"] == mobile).then(|| v["code"].as_str().unwrap_or_default().to_owned())
@@ -540,7 +519,7 @@ fn last_code(sms: &FakeHttp, mobile: &str) -> Option<String> {
 }
 
 /// SMS the gateway got for `mobile`.
-fn sms_count(sms: &FakeHttp, mobile: &str) -> usize {
+fn sms_count(sms: &FakeService, mobile: &str) -> usize {
     sms.requests("/sms/send")
         .iter()
         .filter(|r| r.json()["mobile"] == mobile)
@@ -575,18 +554,15 @@ async fn the_signing_replay_window_and_captcha_codes_are_shared_by_the_nodes() {
     else {
         return;
     };
-    let sms = FakeHttp::start(r#"{"ok":true}"#).await;
+    let sms = FakeService::answering(Reply::json_text(200, r#"{"ok":true}"#)).await;
     let cluster = Cluster::start(
         &env,
         Spec {
-            extra_env: [
+            extra_env: env_vars([
                 ("HUDDLE_SMS_PROVIDER", "http".to_owned()),
                 ("HUDDLE_SMS_HTTP_URL", format!("{}/sms/send", sms.url())),
                 ("HUDDLE_SMS_HTTP_AUTH", "Bearer sms-test-key".to_owned()),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
+            ]),
             ..Spec::default()
         },
     )
@@ -613,12 +589,13 @@ async fn the_signing_replay_window_and_captcha_codes_are_shared_by_the_nodes() {
     let url = a.ws_url(&ann);
     let mut first_socket = WsClient::try_connect(&url, "a")
         .await
-        .unwrap_or_else(|(status, body)| panic!("the fresh URL on A: HTTP {status}: {body}"));
+        .unwrap_or_else(|r| panic!("the fresh URL on A: HTTP {}: {}", r.status, r.body));
     let elsewhere = url.replacen(&a.addr.to_string(), &b.addr.to_string(), 1);
     match WsClient::try_connect(&elsewhere, "b").await {
         Ok(_) => panic!("the URL used on A opened a socket on B"),
-        Err((status, body)) => {
-            assert_eq!(status, 401, "{body}");
+        Err(refused) => {
+            let body = &refused.body;
+            assert_eq!(refused.status, 401, "{body}");
             assert_eq!(body["status"], 0, "{body}");
         }
     }

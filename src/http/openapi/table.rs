@@ -102,7 +102,7 @@ impl Auth {
     pub(crate) fn statuses(self) -> &'static [u16] {
         match self {
             Self::Signed | Self::User | Self::Profiled => &[400, 401, 413, 415, 429, 500, 503],
-            Self::H5 => &[400, 401, 413, 415, 500, 503],
+            Self::H5 => &[400, 401, 413, 415, 429, 500, 503],
             Self::Socket => &[400, 401, 500, 503],
             Self::H5Query => &[400, 401, 404, 500, 503],
             Self::None => &[500],
