@@ -6,15 +6,11 @@
 //! H5 calls carry `Authorization: Bearer <h5Token>` and are signed with the
 //! default secret.
 
-use actix_web::http::header;
-use actix_web::HttpRequest;
 use huddle_actors::SharedClock;
 
-use super::signature::DEFAULT_ACCESS_SECRET;
 use super::token::{Claims, TokenKeys};
 use super::{ClientInfo, Params};
 use crate::envelope::ApiError;
-use crate::state::AppState;
 
 /// Who holds an H5 session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,26 +111,16 @@ impl super::signed::SignedCall for H5Call {
     type Caller = H5Session;
     const BEFORE_LOGIN: bool = true;
 
-    async fn identify(
-        state: &AppState,
-        req: &HttpRequest,
-        _: Option<std::net::IpAddr>,
-    ) -> Result<Self::Caller, ApiError> {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+    async fn identify(door: &super::signed::Door<'_>) -> Result<Self::Caller, ApiError> {
+        let token = door
+            .authorization()
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(|| {
                 ApiError::Unauthorized(
                     "Authorization: Bearer <h5Token> is required (POST /h5/session)".into(),
                 )
             })?;
-        state.h5_sessions.verify(token.trim())
-    }
-
-    fn secret(_: &Self::Caller) -> &str {
-        DEFAULT_ACCESS_SECRET
+        door.state.h5_sessions.verify(token.trim())
     }
 
     fn replay_scope(session: &Self::Caller) -> String {

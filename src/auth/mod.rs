@@ -44,7 +44,7 @@ pub fn derive_key(secret: &[u8], label: &str) -> Vec<u8> {
 use crate::envelope::{ApiError, BusinessCode};
 use crate::state::AppState;
 use params::BodyKind;
-use signature::{DEFAULT_ACCESS_SECRET, SIGN_WINDOW_MS};
+use signature::SIGN_WINDOW_MS;
 
 /// `Client-Type`: 0 Web, 1 iOS, 2 Android.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,16 +272,8 @@ impl signed::SignedCall for PublicCall {
     type Caller = Option<std::net::IpAddr>;
     const BEFORE_LOGIN: bool = true;
 
-    async fn identify(
-        _: &AppState,
-        _: &HttpRequest,
-        address: Option<std::net::IpAddr>,
-    ) -> Result<Self::Caller, ApiError> {
-        Ok(address)
-    }
-
-    fn secret(_: &Self::Caller) -> &str {
-        DEFAULT_ACCESS_SECRET
+    async fn identify(door: &signed::Door<'_>) -> Result<Self::Caller, ApiError> {
+        Ok(door.address)
     }
 
     fn replay_scope(_: &Self::Caller) -> String {
@@ -308,19 +300,19 @@ impl signed::SignedCall for UserCall {
     // are for calls made before login.
     const BEFORE_LOGIN: bool = false;
 
-    async fn identify(
-        state: &AppState,
-        req: &HttpRequest,
-        _: Option<std::net::IpAddr>,
-    ) -> Result<Self::Caller, ApiError> {
-        let authorization = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::Unauthorized("Authorization header is required".into()))?
-            .to_str()
-            .map_err(|_| ApiError::Unauthorized("malformed Authorization header".into()))?;
-        let session = state.sessions.authenticate(authorization).await?;
-        state.limiter.request_by(&session.uid).await?;
+    async fn identify(door: &signed::Door<'_>) -> Result<Self::Caller, ApiError> {
+        let authorization = match door.req.headers().get(header::AUTHORIZATION) {
+            None => {
+                return Err(ApiError::Unauthorized(
+                    "Authorization header is required".into(),
+                ))
+            }
+            Some(_) => door
+                .authorization()
+                .ok_or_else(|| ApiError::Unauthorized("malformed Authorization header".into()))?,
+        };
+        let session = door.state.sessions.authenticate(authorization).await?;
+        door.state.limiter.request_by(&session.uid).await?;
         Ok(session)
     }
 

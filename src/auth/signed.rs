@@ -28,15 +28,14 @@ pub(crate) trait SignedCall: Sized + 'static {
     /// Counted per address (calls made before login).
     const BEFORE_LOGIN: bool;
 
-    /// The caller, from the headers; `address` is set for calls before login.
-    async fn identify(
-        state: &AppState,
-        req: &HttpRequest,
-        address: Option<IpAddr>,
-    ) -> Result<Self::Caller, ApiError>;
+    /// The caller, from the headers alone.
+    async fn identify(door: &Door<'_>) -> Result<Self::Caller, ApiError>;
 
-    /// The secret the call is signed with.
-    fn secret(caller: &Self::Caller) -> &str;
+    /// The secret the call is signed with: the default (pre-login) secret
+    /// unless the caller has one of its own.
+    fn secret(_caller: &Self::Caller) -> &str {
+        super::signature::DEFAULT_ACCESS_SECRET
+    }
 
     /// Whose replay window the sign is remembered in.
     fn replay_scope(caller: &Self::Caller) -> String;
@@ -44,6 +43,26 @@ pub(crate) trait SignedCall: Sized + 'static {
     /// The verified call (may still refuse it, e.g. a frozen account).
     fn verified(caller: Self::Caller, client: ClientInfo, params: Params)
         -> Result<Self, ApiError>;
+}
+
+/// What a caller is identified from, before the body is read.
+pub(crate) struct Door<'a> {
+    /// The server.
+    pub state: &'a AppState,
+    /// The request (headers only).
+    pub req: &'a HttpRequest,
+    /// The caller's address, for calls before login (counted already).
+    pub address: Option<IpAddr>,
+}
+
+impl Door<'_> {
+    /// The `Authorization` header as text; `None` when missing or not text.
+    pub fn authorization(&self) -> Option<&str> {
+        self.req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+    }
 }
 
 /// Runs the steps of the module doc for `C`.
@@ -61,7 +80,12 @@ pub(crate) fn extract<C: SignedCall>(
             None
         };
         let client = ClientInfo::from_request(&req)?;
-        let caller = C::identify(&state, &req, address).await?;
+        let door = Door {
+            state: &state,
+            req: &req,
+            address,
+        };
+        let caller = C::identify(&door).await?;
         let params = read_params(&req, payload, &state).await?;
         verify_signature(
             &state,

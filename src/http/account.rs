@@ -34,13 +34,6 @@ inputs! {
     }
 }
 
-/// `/account/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/account/captcha").post(send_captcha))
-        .service(web::resource("/account/login/captcha").post(login_with_captcha))
-        .service(web::resource("/account/logout").post(logout));
-}
-
 fn phone(call: &PublicCall) -> Result<Phone, ApiError> {
     let input = PhoneInput::from_params(&call.params)?;
     Phone::parse(
@@ -57,6 +50,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/account/captcha",
+        handler: Some(|r| r.to(send_captcha)),
         tags: &[Tag::Account],
         summary: "Send an SMS captcha (获取短信验证码)",
         description: "One code per number per 60 s and 10 per 24 h; a code is 6 digits, valid 5 minutes, single use. Send limits and SMS failures answer business code 0 with the reason in `message`.",
@@ -69,6 +63,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/account/login/captcha",
+        handler: Some(|r| r.to(login_with_captcha)),
         tags: &[Tag::Account],
         summary: "Log in with an SMS captcha, registering on first use (短信验证码登录/注册账号)",
         description: "`message` tells a login from a registration (the first message below is a login). Every login is a new session. A wrong, expired or used code answers business code 0 with the reason.",
@@ -84,6 +79,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/account/logout",
+        handler: Some(|r| r.to(logout)),
         tags: &[Tag::Account],
         summary: "Log out (退出登录)",
         description: "The session's token stops working at once; other devices stay logged in.",

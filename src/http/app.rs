@@ -58,19 +58,12 @@ inputs! {
     }
 }
 
-/// `/app/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/app/version/upgrade").get(upgrade))
-        .service(web::resource("/app/feedback").post(feedback))
-        .service(web::resource("/app/report").post(report))
-        .service(web::resource("/app/link/preview/{linkMD5}").post(link_preview));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/app/version/upgrade",
+        handler: Some(|r| r.to(upgrade)),
         tags: &[Tag::App],
         summary: "The newest app version for my Client-Type (获取最新版本)",
         description: "Not signed (鉴权: 否, 参数校验: 否); only `Client-Type`, `Version-Name` and `Version-Code` are read. With no version published for the client type, the answer is the caller's own version (`versionCode` and `versionName` from its headers, 0 and \"\" without them; `forcedUpgrade` 0, empty `downloadUrl`, `versionId`, `versionDesc`, `createTime` 0), so the app reads \"up to date\"; never `{}`.",
@@ -83,6 +76,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/app/feedback",
+        handler: Some(|r| r.to(feedback)),
         tags: &[Tag::App],
         summary: "Send feedback (反馈)",
         input: &[Feedback::PARAMS],
@@ -93,6 +87,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/app/report",
+        handler: Some(|r| r.to(report)),
         tags: &[Tag::App],
         summary: "Report a user or a room (投诉)",
         input: &[Report::PARAMS],
@@ -103,6 +98,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/app/link/preview/{linkMD5}",
+        handler: Some(|r| r.to(link_preview)),
         tags: &[Tag::App],
         summary: "A link's preview (获取链接预览)",
         description: "`linkMD5` must be the md5 of `link` (with `http://` prepended when it has no scheme), else 400. The page is fetched once (behind an SSRF guard) and the preview cached by MD5. A page that cannot be fetched answers business code 0; a fetch past its deadline 504.",

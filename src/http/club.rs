@@ -23,20 +23,12 @@ inputs! {
     }
 }
 
-/// `/club/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/club").post(create_club).get(list_my_clubs))
-        .service(web::resource("/club/{clubId}").get(get_club))
-        .service(web::resource("/club/{clubId}/member").get(list_members))
-        .service(web::resource("/club/{clubId}/join").post(join))
-        .service(web::resource("/club/{clubId}/leave").post(leave));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/club",
+        handler: Some(|r| r.to(create_club)),
         tags: &[Tag::Club],
         summary: "Create a club (创建圈子)",
         description: "The creator joins it. `joined` is left out of the result, as in the seed.",
@@ -47,6 +39,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/club/{clubId}",
+        handler: Some(|r| r.to(get_club)),
         tags: &[Tag::Club],
         summary: "A club (获取圈子)",
         params: &[P_CLUB],
@@ -57,6 +50,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/club",
+        handler: Some(|r| r.to(list_my_clubs)),
         tags: &[Tag::Club],
         summary: "The clubs I have joined, a page (分页获取圈子列表)",
         input: &[KeysetPage::PARAMS],
@@ -66,6 +60,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/club/{clubId}/member",
+        handler: Some(|r| r.to(list_members)),
         tags: &[Tag::Club],
         summary: "A club's members, a page (分页获取圈子成员列表)",
         description: "Members only (403 otherwise).",
@@ -79,6 +74,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/club/{clubId}/join",
+        handler: Some(|r| r.to(join)),
         tags: &[Tag::Club],
         summary: "Join a club (加入圈子)",
         params: &[P_CLUB],
@@ -89,6 +85,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/club/{clubId}/leave",
+        handler: Some(|r| r.to(leave)),
         tags: &[Tag::Club],
         summary: "Leave a club (退出圈子)",
         params: &[P_CLUB],

@@ -34,24 +34,12 @@ inputs! {
     }
 }
 
-/// `/event/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/event").post(create_event).get(list_events))
-        .service(
-            web::resource("/event/{eventId}")
-                .get(get_event)
-                .put(update_event)
-                .delete(delete_event),
-        )
-        .service(web::resource("/event/{eventId}/notify").post(notify))
-        .service(web::resource("/event/{eventId}/start").post(start));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/event",
+        handler: Some(|r| r.to(create_event)),
         tags: &[Tag::Event],
         summary: "Schedule an event (创建日程)",
         input: &[EventFields::PARAMS],
@@ -62,6 +50,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Put,
         path: "/event/{eventId}",
+        handler: Some(|r| r.to(update_event)),
         tags: &[Tag::Event],
         summary: "Edit an event, creator only (编辑日程)",
         params: &[P_EVENT],
@@ -74,6 +63,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Delete,
         path: "/event/{eventId}",
+        handler: Some(|r| r.to(delete_event)),
         tags: &[Tag::Event],
         summary: "Delete an event, creator only (删除日程)",
         params: &[P_EVENT],
@@ -85,6 +75,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/event/{eventId}",
+        handler: Some(|r| r.to(get_event)),
         tags: &[Tag::Event],
         summary: "An event (获取日程)",
         params: &[P_EVENT],
@@ -95,6 +86,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/event",
+        handler: Some(|r| r.to(list_events)),
         tags: &[Tag::Event],
         summary: "Events, a page (分页获取日程列表)",
         input: &[KeysetPage::PARAMS],
@@ -104,6 +96,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/event/{eventId}/notify",
+        handler: Some(|r| r.to(notify)),
         tags: &[Tag::Event],
         summary: "Subscribe to an event's reminder (预约日程)",
         description: "At `eventTime` every subscriber and member gets a message and a realtime push.",
@@ -115,6 +108,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/event/{eventId}/start",
+        handler: Some(|r| r.to(start)),
         tags: &[Tag::Event],
         summary: "Open a room from an event, creator only (通过日程开始活动)",
         description: "The result carries `eventTimeStatus` 1, `roomId` and `roomResult`; subscribers are told.",

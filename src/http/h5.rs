@@ -48,22 +48,12 @@ pub fn stranger() -> Uid {
     }
 }
 
-/// `/h5/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/h5/session").post(open_session))
-        .service(web::resource("/h5/weixin/config").post(weixin_config))
-        .service(web::resource("/h5/room/{roomCacheId}").post(room))
-        .service(web::resource("/h5/room/{roomCacheId}/live").get(watch_room))
-        .service(web::resource("/h5/club/{clubId}").post(club))
-        .service(web::resource("/h5/profile/{uid}").post(profile))
-        .service(web::resource("/h5/event/{eventId}").post(event));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/session",
+        handler: Some(|r| r.to(open_session)),
         tags: &[Tag::H5],
         summary: "Open an H5 session: a WeChat login or a guest",
         description: "With WeChat configured and an OAuth `code`, a WeChat session (401 when WeChat refuses the code; 400 for a `code` when WeChat is not configured); without `code`, a guest session. The `h5Token` authenticates the other `/h5/*` calls (`Authorization: Bearer`).",
@@ -75,6 +65,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/weixin/config",
+        handler: Some(|r| r.to(weixin_config)),
         tags: &[Tag::H5],
         summary: "WeChat JS-SDK config for a page (获取微信Config)",
         description: "503 when WeChat is not configured on this server.",
@@ -86,6 +77,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/room/{roomCacheId}",
+        handler: Some(|r| r.to(room)),
         tags: &[Tag::H5],
         summary: "A shared room as a stranger sees it (获取活动)",
         description: "`fromMember` is the sharer; `closed` is 1 once the room has ended.",
@@ -98,6 +90,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/h5/room/{roomCacheId}/live",
+        handler: Some(|r| r.to(watch_room)),
         tags: &[Tag::H5, Tag::Realtime],
         summary: "Follow a shared room live: a read-only WebSocket",
         description: "Upgrades to a WebSocket that carries the room's events to people without the app (see docs/realtime.md). An unknown share token or room answers 404 before the upgrade.",
@@ -118,6 +111,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/club/{clubId}",
+        handler: Some(|r| r.to(club)),
         tags: &[Tag::H5],
         summary: "A club as a stranger sees it (获取圈子)",
         auth: Auth::H5,
@@ -129,6 +123,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/profile/{uid}",
+        handler: Some(|r| r.to(profile)),
         tags: &[Tag::H5],
         summary: "A profile as a stranger sees it (获取用户资料)",
         auth: Auth::H5,
@@ -140,6 +135,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/h5/event/{eventId}",
+        handler: Some(|r| r.to(event)),
         tags: &[Tag::H5],
         summary: "An event as a stranger sees it (获取日程)",
         auth: Auth::H5,
@@ -434,11 +430,7 @@ pub async fn room_view(state: &AppState, id: &RoomCacheId) -> Result<(Room, H5Ro
         .map(|v| H5Member::new(&v, false));
     let view = H5Room {
         closed: flag(closed),
-        club_id: room
-            .club_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
+        club_id: super::room::club_id_text(&room),
         club_result,
         create_time: room.created_at,
         from_member,

@@ -9,17 +9,12 @@ use super::openapi::{envelope, of, Auth, Method, Res, RouteDoc, Tag, BASE};
 use crate::envelope::{ok, ApiError, ApiResult, SUCCESS};
 use crate::state::AppState;
 
-/// `/healthz`, `/readyz`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/healthz").get(healthz))
-        .service(web::resource("/readyz").get(readyz));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/healthz",
+        handler: Some(|r| r.to(healthz)),
         tags: &[Tag::Ops],
         summary: "Liveness: the process serves HTTP",
         auth: Auth::None,
@@ -29,6 +24,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/readyz",
+        handler: Some(|r| r.to(readyz)),
         tags: &[Tag::Ops],
         summary: "Readiness: the database answers (503 otherwise)",
         auth: Auth::None,

@@ -33,20 +33,12 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src * data: blob:
      connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-/// `/s/*`, `/app/`, `/web/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/").get(redirect_to_app))
-        .service(web::resource("/app").get(redirect_to_app))
-        .service(web::resource("/app/").get(app_page))
-        .service(web::resource("/s/{kind}/{id}").get(share_page))
-        .service(web::resource("/web/{path:.+}").get(asset));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/",
+        handler: Some(|r| r.to(redirect_to_app)),
         tags: &[Tag::Pages],
         summary: "Redirect to the browser client",
         auth: Auth::None,
@@ -56,6 +48,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/app",
+        handler: Some(|r| r.to(redirect_to_app)),
         tags: &[Tag::Pages],
         summary: "Redirect to the browser client",
         auth: Auth::None,
@@ -65,6 +58,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/app/",
+        handler: Some(|r| r.to(app_page)),
         tags: &[Tag::Pages],
         summary: "The browser live-room client",
         auth: Auth::None,
@@ -74,6 +68,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/s/{kind}/{id}",
+        handler: Some(|r| r.to(share_page)),
         tags: &[Tag::Pages],
         summary: "A share page with OpenGraph tags",
         description: "What a share link opens: the title, description and image are in the HTML (for link unfurlers that run no script); the page's script then reads the H5 routes and follows a room live. An unknown kind or id is 404.",
@@ -101,6 +96,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/web/{path:.+}",
+        handler: Some(|r| r.to(asset)),
         tags: &[Tag::Pages],
         summary: "A file of the browser pages (scripts, styles, images)",
         auth: Auth::None,

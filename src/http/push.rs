@@ -15,15 +15,11 @@ pub const REGISTRATION_ID_MAX: usize = 128;
 /// The characters of a registration id.
 pub const JPUSH_ID_PATTERN: &str = "^[A-Za-z0-9_-]+$";
 
-/// `/push/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/push/{jPushId}").post(bind));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[RouteDoc {
     method: Method::Post,
     path: "/push/{jPushId}",
+    handler: Some(|r| r.to(bind)),
     tags: &[Tag::Push],
     summary: "Bind a push registration id to me and my Client-Type (更新JPushID)",
     params: &[param(

@@ -44,27 +44,12 @@ inputs! {
 /// A host control's path: the room and the member.
 const HOST_CONTROL: &[ParamDoc] = &[P_ROOM, P_UID];
 
-/// `/room/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/room").post(create_room).get(list_rooms))
-        .service(web::resource("/room/{roomId}").get(get_room))
-        .service(web::resource("/room/{roomId}/token").post(token))
-        .service(web::resource("/room/{roomId}/close").post(close))
-        .service(web::resource("/room/{roomId}/cache").post(cache))
-        .service(web::resource("/room/{roomId}/invite/{uid}").post(invite))
-        .service(
-            web::resource("/room/{roomId}/speaker/{uid}")
-                .post(allow_speaker)
-                .delete(revoke_speaker),
-        )
-        .service(web::resource("/room/{roomId}/remove/{uid}").post(remove_member));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room",
+        handler: Some(|r| r.to(create_room)),
         tags: &[Tag::Room],
         summary: "Open a room (创建活动)",
         description: "A public room belongs to a club the creator has joined (403 otherwise); `inviteOnly=1` ignores `clubId`.",
@@ -77,6 +62,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/room/{roomId}",
+        handler: Some(|r| r.to(get_room)),
         tags: &[Tag::Room],
         summary: "A room with its live members (获取活动)",
         description: "An invite-only room is visible to its host and invited people only (403).",
@@ -89,6 +75,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/room",
+        handler: Some(|r| r.to(list_rooms)),
         tags: &[Tag::Room],
         summary: "Open rooms in my clubs and invite-only rooms I host or was invited to, a page (分页获取活动列表)",
         input: &[KeysetPage::PARAMS],
@@ -98,6 +85,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/token",
+        handler: Some(|r| r.to(token)),
         tags: &[Tag::Room],
         summary: "Join a room: a voice (RTC) token (获取活动声网Token)",
         description: "Admits the caller as a live member (room open; invite-only: host or invited, else 403; no host has blocked the caller, else 400001). The caller stays a member until they leave over the WebSocket, stay disconnected past the grace period, or the room closes.",
@@ -110,6 +98,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/close",
+        handler: Some(|r| r.to(close)),
         tags: &[Tag::Room],
         summary: "Close a room, host only (主持人关闭活动)",
         params: &[P_ROOM],
@@ -121,6 +110,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/cache",
+        handler: Some(|r| r.to(cache)),
         tags: &[Tag::Room],
         summary: "A share token for the room (获取活动Cache)",
         description: "`result` is a `roomCacheId` for (room, caller): `/h5/room/{roomCacheId}` and `/s/room/{roomCacheId}` show the room.",
@@ -133,6 +123,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/invite/{uid}",
+        handler: Some(|r| r.to(invite)),
         tags: &[Tag::Room],
         summary: "Invite a user to a room (邀请用户加入活动)",
         description: "By the host or a live member who holds the invitee's card or shares a club with them (else 403). The invitee gets a message and a realtime push, and may then join even an invite-only room.",
@@ -149,6 +140,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/speaker/{uid}",
+        handler: Some(|r| r.to(|state, call, path| change_speaker(state, call, path, true))),
         tags: &[Tag::Room],
         summary: "Let a member speak, host only",
         params: HOST_CONTROL,
@@ -160,6 +152,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Delete,
         path: "/room/{roomId}/speaker/{uid}",
+        handler: Some(|r| r.to(|state, call, path| change_speaker(state, call, path, false))),
         tags: &[Tag::Room],
         summary: "Take the floor back from a member, host only",
         params: HOST_CONTROL,
@@ -171,6 +164,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/room/{roomId}/remove/{uid}",
+        handler: Some(|r| r.to(remove_member)),
         tags: &[Tag::Room],
         summary: "Remove a member from a room, host only",
         description: "The member leaves at once and gets no new token for the room.",
@@ -244,11 +238,7 @@ pub async fn room_json(
         })
         .collect();
     Ok(RoomJson {
-        club_id: room
-            .club_id
-            .as_ref()
-            .map(ToString::to_string)
-            .unwrap_or_default(),
+        club_id: club_id_text(room),
         club_result,
         create_time: room.created_at,
         invite_only: flag(room.invite_only),
@@ -359,11 +349,19 @@ async fn create_room(state: web::Data<AppState>, call: Profiled) -> ApiResult {
     ok(CreatedRoom {
         uid: room.uid.to_string(),
         create_time: room.created_at,
+        club_id: club_id_text(&room),
         name: room.name,
-        club_id: room.club_id.map(|c| c.to_string()).unwrap_or_default(),
         invite_only: flag(room.invite_only),
         room_id: room.room_id.to_string(),
     })
+}
+
+/// A room's `clubId` as the seed shows it: "" for a room in no club.
+pub(crate) fn club_id_text(room: &Room) -> String {
+    room.club_id
+        .as_ref()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 async fn get_room(
@@ -560,24 +558,6 @@ async fn change_speaker(
         .ask(&room_id, ChangeSpeaker { by, uid, allowed })
         .await?;
     ok(Empty {})
-}
-
-/// `POST /room/{roomId}/speaker/{uid}`: the host allows a member to speak.
-async fn allow_speaker(
-    state: web::Data<AppState>,
-    call: Profiled,
-    path: web::Path<(String, String)>,
-) -> ApiResult {
-    change_speaker(state, call, path, true).await
-}
-
-/// `DELETE /room/{roomId}/speaker/{uid}`: the host takes the floor back.
-async fn revoke_speaker(
-    state: web::Data<AppState>,
-    call: Profiled,
-    path: web::Path<(String, String)>,
-) -> ApiResult {
-    change_speaker(state, call, path, false).await
 }
 
 /// `POST /room/{roomId}/remove/{uid}`: the host removes someone (no new token, no join).

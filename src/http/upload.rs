@@ -22,22 +22,12 @@ use crate::clients::storage::StorageError;
 use crate::envelope::{ok, ApiError, ApiResult, Empty, SUCCESS};
 use crate::state::AppState;
 
-/// `/aliyun/image/upload`, `/upload/{key}`, `/image/{...}`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/aliyun/image/upload").post(create_upload))
-        .service(web::resource("/upload/{key:.+}").put(receive_upload))
-        .service(
-            web::resource("/image/{uid}/{dir}/{file}")
-                .get(serve_image)
-                .head(serve_image),
-        );
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/aliyun/image/upload",
+        handler: Some(|r| r.to(create_upload)),
         tags: &[Tag::Aliyun],
         summary: "A presigned address to upload an image (创建上传图片凭证)",
         description: "PUT the image bytes to `uploadAddress` (with its `Content-Type`) before it expires; the image is then at `imageURL`. The object is `image/{uid}/{imageDir}/{imageId}.jpg` on the configured store (local, S3 or OSS).",
@@ -49,6 +39,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Put,
         path: "/upload/{key:.+}",
+        handler: Some(|r| r.to(receive_upload)),
         tags: &[Tag::Aliyun],
         summary: "Upload an image to a presigned address (local store)",
         description: "The `uploadAddress` of `POST /aliyun/image/upload` when `HUDDLE_STORAGE=local`: the body is the image (JPEG, PNG, GIF or WebP, at most `HUDDLE_STORAGE_MAX_IMAGE_BYTES`). A missing, expired or wrong signature is 403; a full image store is 503 (`the image store is out of space`, nothing stored); with another store this path answers 404.",
@@ -83,6 +74,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/image/{uid}/{dir}/{file}",
+        handler: Some(|r| r.to(serve_image)),
         tags: &[Tag::Aliyun],
         summary: "An uploaded image (local store)",
         description: "The `imageURL` of an image uploaded to the local store. Immutable: cached for a year.",
@@ -95,6 +87,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Head,
         path: "/image/{uid}/{dir}/{file}",
+        handler: Some(|r| r.to(serve_image)),
         tags: &[Tag::Aliyun],
         summary: "An uploaded image's headers (local store)",
         auth: Auth::None,

@@ -30,32 +30,12 @@ pub const CARD_SENT: &str = "对方已收到你的名片";
 /// `DELETE /user/{uid}/card`'s message.
 pub const CARD_DELETED: &str = "删除成功";
 
-/// `/user/*`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/user/profile/init").post(init_profile))
-        .service(web::resource("/user/profile").put(update_profile))
-        .service(web::resource("/user/block").get(list_blocks))
-        .service(web::resource("/user/message").get(list_messages))
-        .service(web::resource("/user/message/unread_total").get(unread_total))
-        .service(web::resource("/user/card").get(list_cards))
-        .service(web::resource("/user/{uid}/profile").get(get_profile))
-        .service(
-            web::resource("/user/{uid}/block")
-                .post(block)
-                .delete(unblock),
-        )
-        .service(
-            web::resource("/user/{uid}/card")
-                .post(send_card)
-                .delete(delete_card),
-        );
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/user/profile/init",
+        handler: Some(|r| r.to(init_profile)),
         tags: &[Tag::User],
         summary: "Initialise my profile (初始化用户资料)",
         auth: Auth::User,
@@ -67,6 +47,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Put,
         path: "/user/profile",
+        handler: Some(|r| r.to(update_profile)),
         tags: &[Tag::User],
         summary: "Update my profile (更新用户资料)",
         description: "`bio` absent keeps the current one.",
@@ -77,6 +58,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/user/{uid}/profile",
+        handler: Some(|r| r.to(get_profile)),
         tags: &[Tag::User],
         summary: "A user's profile (获取用户资料)",
         params: &[P_UID],
@@ -87,6 +69,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/user/block",
+        handler: Some(|r| r.to(list_blocks)),
         tags: &[Tag::User],
         summary: "The users I have blocked, a page (分页获取黑名单列表)",
         input: &[KeysetPage::PARAMS],
@@ -96,6 +79,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/user/{uid}/block",
+        handler: Some(|r| r.to(block)),
         tags: &[Tag::User],
         summary: "Block a user (拉黑用户)",
         description: "`uid` must be another, existing user (400 for yourself).",
@@ -107,6 +91,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Delete,
         path: "/user/{uid}/block",
+        handler: Some(|r| r.to(unblock)),
         tags: &[Tag::User],
         summary: "Unblock a user (取消拉黑用户)",
         description: "`uid` must be another, existing user (400 for yourself); unblocking someone who is not blocked succeeds.",
@@ -118,6 +103,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/user/message",
+        handler: Some(|r| r.to(list_messages)),
         tags: &[Tag::User],
         summary: "My messages, a page (分页获取消息列表)",
         description: "Newest first; the returned messages are marked read. `lastId` is the numeric `sequenceId` of the previous page's last item.",
@@ -128,6 +114,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/user/message/unread_total",
+        handler: Some(|r| r.to(unread_total)),
         tags: &[Tag::User],
         summary: "How many of my messages are unread (获取未读消息总数)",
         reply: envelope(Res::Int("Unread messages."), SUCCESS),
@@ -136,6 +123,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Post,
         path: "/user/{uid}/card",
+        handler: Some(|r| r.to(send_card)),
         tags: &[Tag::User],
         summary: "Send my card to a user (发送名片)",
         description: "The user gets a message the first time. Refused with business code 0 when they have blocked me.",
@@ -147,6 +135,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Delete,
         path: "/user/{uid}/card",
+        handler: Some(|r| r.to(delete_card)),
         tags: &[Tag::User],
         summary: "Remove a user's card from my holder (删除名片)",
         description: "`uid` must be another, existing user (400 for yourself).",
@@ -158,6 +147,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/user/card",
+        handler: Some(|r| r.to(list_cards)),
         tags: &[Tag::User],
         summary: "The cards I have received, a page (分页获取名片列表)",
         input: &[KeysetPage::PARAMS],

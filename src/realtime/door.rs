@@ -21,16 +21,12 @@ use crate::http::inputs::{inputs, Deferred, FromParams};
 use crate::http::openapi::{Auth, Method, Reply, RouteDoc, Tag, BASE};
 use crate::state::AppState;
 
-/// `/ws`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/ws").get(upgrade));
-}
-
 /// The section's routes in `/docs-json`.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/ws",
+        handler: Some(|r| r.to(upgrade)),
         tags: &[Tag::Realtime],
         summary: "The WebSocket of a logged-in device",
         description: "Upgrades to the realtime WebSocket: live room membership, hands, host controls, inbox/invite/event/club pushes, resume by sequence number, heartbeats. The first frame is `hello`. The protocol (every op, event, error and close code) is in docs/realtime.md.",

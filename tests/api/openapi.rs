@@ -1,17 +1,13 @@
 //! `GET /docs-json` (OpenAPI) and `GET /docs` (Swagger UI).
 //!
-//! The document must list exactly the routes the server registers. actix has
-//! no public route listing, so this is checked two ways:
-//! - a source scan: every `web::resource("PATH")` in `src/**/*.rs` with the
-//!   methods chained on it must be an operation of the document, and every
-//!   operation must be one of them;
-//! - a live probe: every documented path answers 405 (not the unknown-path
-//!   404) to a method it does not list, and every documented operation
-//!   answers something other than 405 or the unknown-path 404, with a status
-//!   its own `responses` list.
+//! The server registers exactly the documented routes (each section's `DOCS`
+//! carries its handlers; `openapi::register` is the only registration), and a
+//! live probe checks that it does: every documented path answers 405 (not the
+//! unknown-path 404) to a method it does not list, and every documented
+//! operation answers something other than 405 or the unknown-path 404, with
+//! a status its own `responses` list.
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use huddle::config::StorageConfig;
 use reqwest::Method;
@@ -43,19 +39,6 @@ async fn document(app: &TestApp) -> Value {
     );
     let text = res.text().await.unwrap();
     serde_json::from_str(&text).expect("/docs-json is JSON")
-}
-
-/// (METHOD, OpenAPI path) of every operation in the document.
-fn documented(doc: &Value) -> BTreeSet<(String, String)> {
-    let mut out = BTreeSet::new();
-    for (path, item) in doc["paths"].as_object().expect("paths") {
-        for key in OPERATION_KEYS {
-            if item.get(key).is_some() {
-                out.insert((key.to_ascii_uppercase(), path.clone()));
-            }
-        }
-    }
-    out
 }
 
 /// Resolves a local `$ref` (`#/components/...`), or returns the value itself.
@@ -101,169 +84,10 @@ fn normalize(pattern: &str) -> String {
     out
 }
 
-fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            rust_files(&path, out);
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
-/// The text between a `(` at `open` and its matching `)`, and the index after it.
-fn parenthesized(text: &str, open: usize) -> (&str, usize) {
-    let bytes = text.as_bytes();
-    assert_eq!(bytes[open], b'(');
-    let mut depth = 0;
-    let mut in_string = false;
-    let mut i = open;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' if in_string => i += 1,
-            b'"' => in_string = !in_string,
-            b'(' if !in_string => depth += 1,
-            b')' if !in_string => {
-                depth -= 1;
-                if depth == 0 {
-                    return (&text[open + 1..i], i + 1);
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    panic!("unbalanced parentheses after {:?}", &text[open..]);
-}
-
-/// The methods a `.route(...)` argument guards on (`web::get()`, `web::method(Method::X)`).
-fn route_methods(args: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for m in [
-        "get", "head", "post", "put", "delete", "patch", "options", "trace",
-    ] {
-        if args.contains(&format!("web::{m}()")) {
-            out.push(m.to_ascii_uppercase());
-        }
-    }
-    if let Some(at) = args.find("Method::") {
-        let name: String = args[at + "Method::".len()..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .collect();
-        out.push(name.to_ascii_uppercase());
-    }
-    assert!(!out.is_empty(), "cannot tell the method of .route({args})");
-    out
-}
-
-/// (METHOD, path) of every `web::resource("...")` registered in `src/`; a
-/// resource handling any method (`.to(...)`) is reported with method `*`.
-fn registered() -> BTreeSet<(String, String)> {
-    let mut files = Vec::new();
-    rust_files(
-        &Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut files,
-    );
-    files.sort();
-    let mut out = BTreeSet::new();
-    for file in files {
-        let raw = std::fs::read_to_string(&file).unwrap();
-        // Comment lines (docs mention routes) are not code.
-        let text: String = raw
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("//"))
-            .collect::<Vec<_>>()
-            .join("\n");
-        let at = file.display();
-        for unsupported in [
-            "web::scope(",
-            "Resource::new(",
-            "#[get(",
-            "#[post(",
-            "#[route(",
-        ] {
-            assert!(
-                !text.contains(unsupported),
-                "{at} uses {unsupported}: teach this scan (tests/api/openapi.rs) about it"
-            );
-        }
-        assert!(
-            !text.contains(".route(\""),
-            "{at} registers a route by path (.route(\"...\")): teach this scan about it"
-        );
-        let mut rest = text.as_str();
-        while let Some(found) = rest.find("web::resource(") {
-            let open = found + "web::resource".len();
-            let (arg, mut i) = parenthesized(rest, open);
-            let arg = arg.trim();
-            assert!(
-                arg.starts_with('"') && arg.ends_with('"') && arg.len() >= 2,
-                "{at}: web::resource({arg}) is not a string literal: teach this scan about it"
-            );
-            let path = normalize(&arg[1..arg.len() - 1]);
-            let mut methods = Vec::new();
-            loop {
-                let after = &rest[i..];
-                let skipped = after.len() - after.trim_start().len();
-                if !after[skipped..].starts_with('.') {
-                    break;
-                }
-                let name_start = i + skipped + 1;
-                let name: String = rest[name_start..]
-                    .chars()
-                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                    .collect();
-                let open = name_start + name.len();
-                if rest.as_bytes().get(open) != Some(&b'(') {
-                    break;
-                }
-                let (args, next) = parenthesized(rest, open);
-                match name.as_str() {
-                    "get" | "head" | "post" | "put" | "delete" | "patch" => {
-                        methods.push(name.to_ascii_uppercase())
-                    }
-                    "route" => methods.extend(route_methods(args)),
-                    "to" => methods.push("*".into()),
-                    _ => {}
-                }
-                i = next;
-            }
-            assert!(!methods.is_empty(), "{at}: {path} has no method");
-            for m in methods {
-                out.insert((m, path.clone()));
-            }
-            rest = &rest[i..];
-        }
-    }
-    out
-}
-
 #[test]
-fn the_scan_reads_chains_and_patterns() {
+fn patterns_become_templates() {
     assert_eq!(normalize("/upload/{key:.+}"), "/upload/{key}");
     assert_eq!(normalize("/u/{uid:[a-f0-9]{32}}/p"), "/u/{uid}/p");
-    assert_eq!(route_methods("web::get().to(h)"), ["GET"]);
-    let (inner, after) = parenthesized("(a(b)\")\")x", 0);
-    assert_eq!((inner, after), ("a(b)\")\"", 9));
-}
-
-#[actix_web::test]
-async fn every_registered_route_is_documented_and_vice_versa() {
-    let registered = registered();
-    assert!(registered.len() > 50, "the scan found {registered:?}");
-    assert!(registered.contains(&("GET".into(), "/docs-json".into())));
-    let app = spawn_app().await;
-    let doc = document(&app).await;
-    let documented = documented(&doc);
-    let undocumented: Vec<_> = registered.difference(&documented).collect();
-    let unregistered: Vec<_> = documented.difference(&registered).collect();
-    assert!(
-        undocumented.is_empty() && unregistered.is_empty(),
-        "registered but in no section's DOCS (src/http/openapi/table.rs ROUTES): {undocumented:?}\n\
-         documented but not registered: {unregistered:?}"
-    );
 }
 
 // ---------------------------------------------------------------------------

@@ -62,6 +62,18 @@ fn per_s(n: u64, d: Duration) -> f64 {
     }
 }
 
+/// The huddle API client for this run's server, sources and test numbers.
+fn huddle_api(ctx: &Ctx) -> anyhow::Result<Arc<Api>> {
+    let p = &ctx.p;
+    Ok(Arc::new(Api::new(
+        &p.server,
+        &p.sources,
+        p.country_code.clone(),
+        p.mobile_base,
+        p.code.clone(),
+    )?))
+}
+
 /// Signs in the host (user 0) and `count` users; failures are counted and
 /// leave a `None`.
 async fn sign_in_all(
@@ -493,13 +505,7 @@ async fn ws_scenario(ctx: Arc<Ctx>) -> anyhow::Result<()> {
 
     // Identities and rooms.
     let (api, users, room_ids) = if proto == Proto::Huddle {
-        let api = Arc::new(Api::new(
-            &p.server,
-            &p.sources,
-            p.country_code.clone(),
-            p.mobile_base,
-            p.code.clone(),
-        )?);
+        let api = huddle_api(&ctx)?;
         let (host, users) = sign_in_all(&ctx, &api, n_conns).await?;
         let rooms = create_rooms(&ctx, &api, &host, n_rooms).await?;
         (Some(api), users, rooms)
@@ -1019,13 +1025,7 @@ async fn rest(ctx: Arc<Ctx>) -> anyhow::Result<()> {
                 (addr, format!("{h}:{port}"), path, Vec::new())
             }
             Target::Huddle => {
-                let api = Arc::new(Api::new(
-                    &p.server,
-                    &p.sources,
-                    p.country_code.clone(),
-                    p.mobile_base,
-                    p.code.clone(),
-                )?);
+                let api = huddle_api(&ctx)?;
                 let (host, users) = sign_in_all(&ctx, &api, p.sessions).await?;
                 let rooms = create_rooms(&ctx, &api, &host, 1).await?;
                 let users: Vec<Arc<User>> = users.into_iter().flatten().collect();

@@ -550,6 +550,7 @@ fn encode_006(
     ts: u32,
     privileges: &BTreeMap<u16, u32>,
 ) -> Result<String, TokenError> {
+    check_credentials(req)?;
     let TokenRequest {
         app_id,
         app_certificate,
@@ -558,7 +559,6 @@ fn encode_006(
         salt,
         ..
     } = *req;
-    check_credentials(app_id, app_certificate)?;
     let mut message = Vec::new();
     put_u32(&mut message, salt);
     put_u32(&mut message, ts);
@@ -578,11 +578,11 @@ fn encode_006(
 }
 
 /// Both token formats take a 32-hex app id and certificate.
-fn check_credentials(app_id: &str, app_certificate: &str) -> Result<(), TokenError> {
-    if !is_hex32(app_id) {
+fn check_credentials(req: &TokenRequest) -> Result<(), TokenError> {
+    if !is_hex32(req.app_id) {
         return Err(TokenError::InvalidAppId);
     }
-    if !is_hex32(app_certificate) {
+    if !is_hex32(req.app_certificate) {
         return Err(TokenError::InvalidAppCertificate);
     }
     Ok(())
@@ -624,6 +624,7 @@ fn encode_payload_007(
     expire: u32,
     privileges: &BTreeMap<u16, u32>,
 ) -> Result<Vec<u8>, TokenError> {
+    check_credentials(req)?;
     let TokenRequest {
         app_id,
         app_certificate,
@@ -633,7 +634,6 @@ fn encode_payload_007(
         issue_ts,
         ..
     } = *req;
-    check_credentials(app_id, app_certificate)?;
     let mut info = Vec::new();
     put_bytes(&mut info, app_id.as_bytes(), "app id")?;
     put_u32(&mut info, issue_ts);

@@ -52,21 +52,44 @@ use actix_web::{web, HttpResponse};
 
 use crate::envelope::ApiError;
 
-/// `/docs-json`, `/docs`, `/docs/{file}`.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/docs-json").get(docs_json))
-        .service(web::resource("/docs").get(docs_index))
-        .service(web::resource("/docs/{file:.*}").get(docs_file));
-}
-
 mod schema;
 mod table;
+
+/// Registers every documented route ([`ROUTES`]): one resource per path,
+/// the routes of a path in the order they are documented. This is the only
+/// place routes are registered, so what the server serves is what
+/// `/docs-json` describes.
+pub fn register(cfg: &mut web::ServiceConfig) {
+    let mut paths: Vec<(&'static str, Vec<actix_web::Route>)> = Vec::new();
+    for doc in ROUTES.iter() {
+        let Some(handler) = doc.handler else {
+            unreachable!(
+                "{} {} is documented without a handler",
+                doc.method.as_str(),
+                doc.path
+            )
+        };
+        let route = handler(web::route().method(doc.method.actix()));
+        match paths.iter_mut().find(|(path, _)| *path == doc.path) {
+            Some((_, routes)) => routes.push(route),
+            None => paths.push((doc.path, vec![route])),
+        }
+    }
+    for (path, routes) in paths {
+        cfg.service(
+            routes
+                .into_iter()
+                .fold(web::resource(path), |r, route| r.route(route)),
+        );
+    }
+}
 
 /// The documentation's own routes.
 pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/docs-json",
+        handler: Some(|r| r.to(docs_json)),
         tags: &[Tag::Ops],
         summary: "This OpenAPI document",
         auth: Auth::None,
@@ -76,6 +99,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/docs",
+        handler: Some(|r| r.to(docs_index)),
         tags: &[Tag::Ops],
         summary: "Browsable API documentation (Swagger UI)",
         auth: Auth::None,
@@ -85,6 +109,7 @@ pub(crate) const DOCS: &[RouteDoc] = &[
     RouteDoc {
         method: Method::Get,
         path: "/docs/{file:.*}",
+        handler: Some(|r| r.to(docs_file)),
         tags: &[Tag::Ops],
         summary: "A Swagger UI file (served by huddle itself)",
         description: "Empty `file` (`/docs/`) is the page itself.",
@@ -198,6 +223,26 @@ mod tests {
     use serde_json::{json, Value};
 
     use super::*;
+
+    #[test]
+    fn every_documented_route_has_a_handler_and_is_documented_once() {
+        let mut seen = HashSet::new();
+        for doc in ROUTES.iter() {
+            assert!(
+                doc.handler.is_some(),
+                "{} {} has no handler",
+                doc.method.as_str(),
+                doc.path
+            );
+            assert!(
+                seen.insert((doc.method, doc.path)),
+                "{} {} is documented twice",
+                doc.method.as_str(),
+                doc.path
+            );
+        }
+        assert!(seen.len() > 50, "{} routes", seen.len());
+    }
 
     #[test]
     fn actix_patterns_become_templates() {

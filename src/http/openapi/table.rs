@@ -31,6 +31,17 @@ pub enum Method {
 }
 
 impl Method {
+    /// The method for actix's router.
+    pub fn actix(self) -> actix_web::http::Method {
+        match self {
+            Self::Get => actix_web::http::Method::GET,
+            Self::Head => actix_web::http::Method::HEAD,
+            Self::Post => actix_web::http::Method::POST,
+            Self::Put => actix_web::http::Method::PUT,
+            Self::Delete => actix_web::http::Method::DELETE,
+        }
+    }
+
     /// Upper case, as on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -381,6 +392,10 @@ pub struct RouteDoc {
     pub method: Method,
     /// The actix pattern exactly as registered (`/upload/{key:.+}`).
     pub path: &'static str,
+    /// The handler, on the route for [`Self::method`]: `|r| r.to(handler)`.
+    /// The server registers exactly the documented routes with these
+    /// ([`super::register`]), so a route cannot be served undocumented.
+    pub handler: Option<Handler>,
     /// Groups; the first is the seed's section.
     pub tags: &'static [Tag],
     /// One line.
@@ -412,11 +427,15 @@ impl RouteDoc {
     }
 }
 
+/// Puts a handler on a route: `|r| r.to(handler)`.
+pub type Handler = fn(actix_web::Route) -> actix_web::Route;
+
 /// What a route without its own values has: a profiled user's call answering
 /// `{}` with "Success".
 pub const BASE: RouteDoc = RouteDoc {
     method: Method::Get,
     path: "/",
+    handler: None,
     tags: &[],
     summary: "",
     description: "",
