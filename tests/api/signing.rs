@@ -38,33 +38,23 @@ async fn json_numbers_are_signed_as_their_text() {
 #[actix_web::test]
 async fn missing_or_bad_ts_is_401() {
     let app = spawn_app().await;
-    app.post("/account/captcha")
-        .param("mobile", "13800000120")
+    let captcha = || app.post("/account/captcha").param("mobile", "13800000120");
+    captcha()
         .unsigned()
         .send()
         .await
         .protocol(401, "Authorized Failed: ts is required");
     let now = app.clock_now();
-    app.post("/account/captcha")
-        .param("mobile", "13800000120")
-        .ts(now - 300_001)
-        .send()
-        .await
-        .protocol(401, "Authorized Failed: ts is");
-    app.post("/account/captcha")
-        .param("mobile", "13800000120")
-        .ts(now + 300_001)
-        .send()
-        .await
-        .protocol(401, "Authorized Failed: ts is");
+    for outside in [now - 300_001, now + 300_001] {
+        captcha()
+            .ts(outside)
+            .send()
+            .await
+            .protocol(401, "Authorized Failed: ts is");
+    }
     assert_eq!(app.sms.count(), 0);
     // the edge of the window is still inside
-    app.post("/account/captcha")
-        .param("mobile", "13800000120")
-        .ts(now - 300_000)
-        .send()
-        .await
-        .ok();
+    captcha().ts(now - 300_000).send().await.ok();
 }
 
 #[actix_web::test]
