@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use huddle_actors::cache::Cache;
+use huddle_actors::cache::{Cache, Window};
 use huddle_actors::{SharedClock, Uid};
 
 use crate::envelope::ApiError;
@@ -171,26 +171,60 @@ impl Limiter {
             .await
     }
 
+    /// Counts one call in `who`'s second and minute windows: one cache call
+    /// (one Redis round trip), the minute not counted when the second refuses.
     async fn rate(&self, who: &str, rate: Rate) -> Result<(), ApiError> {
-        self.window(&format!("{who}:s"), rate.per_second, 1_000)
-            .await?;
-        self.window(&format!("{who}:m"), rate.per_minute, 60_000)
-            .await
+        self.windows(&[
+            (format!("{who}:s"), rate.per_second, 1_000),
+            (format!("{who}:m"), rate.per_minute, 60_000),
+        ])
+        .await
     }
 
     /// Counts one call in the current `window_ms` window of `key`.
     async fn window(&self, key: &str, limit: u32, window_ms: i64) -> Result<(), ApiError> {
-        if limit == 0 {
+        self.windows(&[(key.to_owned(), limit, window_ms)]).await
+    }
+
+    /// Counts one call in the current window of each `(key, limit,
+    /// window_ms)` whose limit is not 0, in order; the first over its limit
+    /// refuses with the seconds until that window ends.
+    async fn windows(&self, windows: &[(String, u32, i64)]) -> Result<(), ApiError> {
+        let now = self.clock.now_ms();
+        let slots: Vec<(String, i64, i64, Duration)> = windows
+            .iter()
+            .filter(|(_, limit, _)| *limit > 0)
+            .map(|(key, limit, window_ms)| {
+                let slot = now.div_euclid(*window_ms);
+                let ttl =
+                    Duration::from_millis(u64::try_from(*window_ms).unwrap_or(3_600_000) + 1_000);
+                (
+                    format!("rl:{key}:{slot}"),
+                    i64::from(*limit),
+                    *window_ms,
+                    ttl,
+                )
+            })
+            .collect();
+        if slots.is_empty() {
             return Ok(());
         }
-        let now = self.clock.now_ms();
-        let slot = now.div_euclid(window_ms);
-        let ttl = Duration::from_millis(u64::try_from(window_ms).unwrap_or(3_600_000) + 1_000);
-        let count = self.cache.incr(&format!("rl:{key}:{slot}"), ttl).await?;
-        if count > i64::from(limit) {
-            return Err(ApiError::TooManyRequests {
-                retry_after_secs: retry_after(now, slot, window_ms),
-            });
+        let counted: Vec<Window<'_>> = slots
+            .iter()
+            .map(|(key, limit, _, ttl)| Window {
+                key,
+                ttl: *ttl,
+                limit: *limit,
+            })
+            .collect();
+        let counts = self.cache.incr_windows(&counted).await?;
+        for ((_, limit, window_ms, _), count) in slots.iter().zip(counts) {
+            if count > *limit {
+                let slot = now.div_euclid(*window_ms);
+                return Err(ApiError::TooManyRequests {
+                    retry_after_secs: retry_after(now, slot, *window_ms),
+                });
+            }
         }
         Ok(())
     }

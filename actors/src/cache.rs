@@ -37,6 +37,33 @@ pub trait Cache: Send + Sync + 'static {
     /// Adds one to a counter and answers the new value; a new counter starts at
     /// 1 and expires `ttl` after its creation.
     async fn incr(&self, key: &str, ttl: Duration) -> CacheResult<i64>;
+
+    /// Counts one call in each window in order, as [`Cache::incr`] does, and
+    /// stops after the first whose count passes its limit (later windows are
+    /// not counted). Answers the counts made. Shared caches do it in one round
+    /// trip; this default is one `incr` per window.
+    async fn incr_windows(&self, windows: &[Window<'_>]) -> CacheResult<Vec<i64>> {
+        let mut counts = Vec::with_capacity(windows.len());
+        for w in windows {
+            let n = self.incr(w.key, w.ttl).await?;
+            counts.push(n);
+            if n > w.limit {
+                break;
+            }
+        }
+        Ok(counts)
+    }
+}
+
+/// One rate-limit window for [`Cache::incr_windows`].
+#[derive(Debug, Clone, Copy)]
+pub struct Window<'a> {
+    /// The counter's key (its window's slot included).
+    pub key: &'a str,
+    /// How long the counter lives from its first call.
+    pub ttl: Duration,
+    /// Counts above this are refused.
+    pub limit: i64,
 }
 
 struct Entry {

@@ -15,7 +15,7 @@ use async_trait::async_trait;
 use redis::Script;
 
 use super::{keys, Cluster};
-use crate::cache::{Cache, CacheResult, MemoryCache};
+use crate::cache::{Cache, CacheResult, MemoryCache, Window};
 
 /// Counter that starts its expiry when it is created.
 const INCR_SCRIPT: &str = r"
@@ -23,11 +23,24 @@ local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return n";
 
+/// [`Cache::incr_windows`] in one round trip: ARGV holds (ttl ms, limit)
+/// per key.
+const WINDOWS_SCRIPT: &str = r"
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('PEXPIRE', key, ARGV[2 * i - 1]) end
+  counts[i] = n
+  if n > tonumber(ARGV[2 * i]) then break end
+end
+return counts";
+
 /// The shared cache, with a local fallback during Redis outages.
 pub struct RedisCache {
     cluster: Cluster,
     fallback: Arc<MemoryCache>,
     incr: Script,
+    windows: Script,
     /// The fallback is in use (for logging the outage once).
     degraded: AtomicBool,
 }
@@ -43,6 +56,7 @@ impl RedisCache {
             cluster,
             fallback,
             incr: Script::new(INCR_SCRIPT),
+            windows: Script::new(WINDOWS_SCRIPT),
             degraded: AtomicBool::new(false),
         }
     }
@@ -152,6 +166,23 @@ impl Cache for RedisCache {
         }
         self.fallback.incr(key, ttl).await
     }
+
+    async fn incr_windows(&self, windows: &[Window<'_>]) -> CacheResult<Vec<i64>> {
+        if let Some(mut c) = self.connection() {
+            let mut invocation = self.windows.prepare_invoke();
+            for w in windows {
+                invocation
+                    .key(keys::cache_key(w.key))
+                    .arg(ttl_ms(w.ttl))
+                    .arg(w.limit);
+            }
+            match invocation.invoke_async::<Vec<i64>>(&mut c).await {
+                Ok(counts) => return Ok(counts),
+                Err(e) => self.degrade(&e.to_string()),
+            }
+        }
+        self.fallback.incr_windows(windows).await
+    }
 }
 
 /// Against a real Redis (`HUDDLE_TEST_REDIS_URL`); `.ci/run` sets it. Without
@@ -177,6 +208,132 @@ mod tests {
         );
         let fallback = Arc::new(MemoryCache::new(Arc::new(SystemClock)));
         Some(RedisCache::new(cluster, fallback))
+    }
+
+    #[tokio::test]
+    async fn windows_count_in_order_and_stop_at_the_first_refusal() {
+        let Some(c) = cache().await else { return };
+        let (s, m) = (key("s"), key("m"));
+        let ttl = Duration::from_secs(60);
+        let windows = [
+            Window {
+                key: &s,
+                ttl,
+                limit: 2,
+            },
+            Window {
+                key: &m,
+                ttl,
+                limit: 100,
+            },
+        ];
+        assert_eq!(c.incr_windows(&windows).await.unwrap(), [1, 1]);
+        assert_eq!(c.incr_windows(&windows).await.unwrap(), [2, 2]);
+        // the second window refuses: the minute is not counted
+        assert_eq!(c.incr_windows(&windows).await.unwrap(), [3]);
+        assert_eq!(c.incr(&m, ttl).await.unwrap(), 3);
+        // the same answers as the memory cache's, and nothing fell back
+        let mem = MemoryCache::new(Arc::new(SystemClock));
+        let (s2, m2) = (key("s2"), key("m2"));
+        let local = [
+            Window {
+                key: &s2,
+                ttl,
+                limit: 2,
+            },
+            Window {
+                key: &m2,
+                ttl,
+                limit: 100,
+            },
+        ];
+        for expected in [vec![1, 1], vec![2, 2], vec![3]] {
+            assert_eq!(mem.incr_windows(&local).await.unwrap(), expected);
+        }
+        assert!(c.fallback.is_empty());
+    }
+
+    /// A redis-server of this test's own, so its command counts are ours.
+    struct PrivateRedis(std::process::Child, String);
+
+    impl Drop for PrivateRedis {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    fn private_redis() -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server on PATH (the multi-node suite needs it too)");
+        PrivateRedis(child, format!("redis://127.0.0.1:{port}"))
+    }
+
+    async fn command_calls(url: &str, command: &str) -> u64 {
+        let client = redis::Client::open(url).unwrap();
+        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        info.lines()
+            .find_map(|l| l.strip_prefix(&format!("cmdstat_{command}:calls=")))
+            .and_then(|rest| rest.split(',').next())
+            .map_or(0, |n| n.parse().unwrap())
+    }
+
+    /// What a rate-limited request costs on Redis: its second and minute
+    /// windows are one EVALSHA (one round trip), not one per window.
+    #[tokio::test]
+    async fn a_rate_limit_check_is_one_round_trip() {
+        if cache().await.is_none() {
+            return;
+        }
+        let redis = private_redis();
+        let cluster = Cluster::start(&redis.1, "cache-rtt").unwrap();
+        assert!(
+            cluster.wait_up(Duration::from_secs(5)).await,
+            "private redis-server"
+        );
+        let c = RedisCache::new(cluster, Arc::new(MemoryCache::new(Arc::new(SystemClock))));
+        let (s, m) = (key("s"), key("m"));
+        let ttl = Duration::from_secs(60);
+        let windows = [
+            Window {
+                key: &s,
+                ttl,
+                limit: 1_000,
+            },
+            Window {
+                key: &m,
+                ttl,
+                limit: 1_000,
+            },
+        ];
+        c.incr_windows(&windows).await.unwrap(); // loads the script
+        let before = command_calls(&redis.1, "evalsha").await;
+        const CHECKS: u64 = 100;
+        for _ in 0..CHECKS {
+            c.incr_windows(&windows).await.unwrap();
+        }
+        let evalsha = command_calls(&redis.1, "evalsha").await - before;
+        eprintln!("rate-limit-rtt: {CHECKS} checks of 2 windows: {evalsha} EVALSHA");
+        assert_eq!(evalsha, CHECKS, "one script call per check");
+        assert_eq!(
+            c.incr(&m, ttl).await.unwrap(),
+            i64::try_from(CHECKS).unwrap() + 2
+        );
+        assert!(c.fallback.is_empty());
     }
 
     fn key(name: &str) -> String {
